@@ -1,0 +1,8 @@
+// The umbrella header: everything a coring user needs.
+#pragma once
+
+#include "coring/cancel.hpp"
+#include "coring/errors.hpp"
+#include "coring/runtime.hpp"
+#include "coring/task.hpp"
+#include "coring/time.hpp"

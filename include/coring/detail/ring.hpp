@@ -1,0 +1,82 @@
+// Layer 1: RAII over liburing. Knows nothing about coroutines.
+//
+// The ring is set up with the best flags the kernel accepts, falling back one step at a
+// time, and records which ones are in force. It counts every io_uring_enter it makes, every
+// SQE the kernel consumed and every CQE reaped, because the runtime's promise of "few system
+// calls" is checked against these counters.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <string>
+
+namespace coring::detail {
+
+struct ring_counters {
+  std::uint64_t enters = 0;  // io_uring_enter system calls
+  std::uint64_t sqes = 0;    // SQEs the kernel consumed
+  std::uint64_t cqes = 0;    // CQEs reaped
+};
+
+class ring {
+ public:
+  // Sets up a ring with room for `entries` SQEs. Throws std::system_error with a message
+  // that says why io_uring is unusable and what to change (seccomp, sysctl, old kernel).
+  explicit ring(unsigned entries);
+  ~ring();
+  ring(const ring&) = delete;
+  ring& operator=(const ring&) = delete;
+
+  // Returns the next free SQE; the caller fills it with an io_uring_prep_* call. When the
+  // SQ is full the queued SQEs are submitted first (one enter, counted) so this never fails.
+  io_uring_sqe* get_sqe();
+
+  // Makes room for `n` SQEs taken back to back, so a linked chain is never half-queued
+  // behind a flush. Call before taking the first SQE of the chain.
+  void reserve(unsigned n);
+
+  // SQEs queued but not yet handed to the kernel.
+  unsigned pending() const noexcept { return io_uring_sq_ready(&ring_); }
+
+  // One io_uring_enter: hands every queued SQE to the kernel and, when `wait_nr` > 0, waits
+  // until that many CQEs are ready or `timeout_ns` (if >= 0) passes. Always asks the kernel
+  // to run deferred task work so completions become visible. Returns false on timeout or
+  // signal; throws std::system_error on any other failure.
+  bool enter(unsigned wait_nr, long long timeout_ns);
+
+  // True when the kernel has completions that only an enter can post (deferred task work),
+  // or when CQEs are already waiting in the CQ ring.
+  bool has_deferred_work() const noexcept;
+  unsigned cq_ready() const noexcept { return io_uring_cq_ready(&ring_); }
+
+  // Calls fn(cqe) for every CQE in the CQ ring, then marks them seen.
+  template <class F>
+  unsigned reap(F&& fn) {
+    unsigned head, n = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      fn(*cqe);
+      ++n;
+    }
+    io_uring_cq_advance(&ring_, n);
+    counters_.cqes += n;
+    return n;
+  }
+
+  unsigned setup_flags() const noexcept { return ring_.flags; }
+  unsigned features() const noexcept { return ring_.features; }
+  bool registered_fd() const noexcept { return registered_; }
+  int fd() const noexcept { return ring_.ring_fd; }
+  const ring_counters& counters() const noexcept { return counters_; }
+  std::string describe_flags() const;  // "SINGLE_ISSUER|DEFER_TASKRUN|... registered-fd"
+  io_uring* raw() noexcept { return &ring_; }
+
+ private:
+  void flush_sq() noexcept;
+  io_uring ring_{};
+  bool registered_ = false;
+  ring_counters counters_;
+};
+
+}  // namespace coring::detail

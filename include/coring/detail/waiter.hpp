@@ -1,0 +1,71 @@
+// The shared machinery of every suspension point: refuse to suspend in a cancelled scope,
+// register as the task's current wait so cancellation can abort it, and wake up through
+// the ready queue. Awaitables derive from `waiter` and supply an abort function.
+#pragma once
+
+#include <coroutine>
+
+#include "coring/detail/core.hpp"
+
+namespace coring::detail {
+
+struct waiter : wait_hook {
+  task_node* node = nullptr;
+  loop* lp = nullptr;
+  std::coroutine_handle<> handle;
+  bool refused = false;  // the scope was already cancelled: never suspended
+
+  // Call from await_suspend. Returns false (do not suspend) when the task is already
+  // cancelled; await_resume must then call check().
+  bool park(std::coroutine_handle<> h, void (*abort_fn)(wait_hook*) noexcept, const char* what_) {
+    node = tls.node;
+    lp = &current_loop();
+    if (node->cancelled()) {
+      refused = true;
+      return false;
+    }
+    handle = h;
+    abort = abort_fn;
+    what = what_;
+    aborted = false;
+    node->wait = this;
+    return true;
+  }
+  // Queues the task to resume. With `final` the wait stops being abortable (its result is
+  // in and wins over a later cancel); sync primitives pass false so that a hand-off to a
+  // waiter cancelled before it resumed can be passed on.
+  void wake(bool final = true) noexcept {
+    if (final && node->wait == this) node->wait = nullptr;
+    lp->post(handle, node);
+  }
+  // Call first thing in await_resume.
+  void done_waiting() noexcept {
+    if (node && node->wait == this) node->wait = nullptr;
+  }
+  // Throws cancelled when the wait never started or was aborted by a cancellation.
+  void check() const {
+    if (refused || aborted) throw cancelled{};
+  }
+};
+
+// Enters a cancel scope for the current task on construction and leaves it on destruction.
+class scope_guard {
+ public:
+  explicit scope_guard(bool shield = false)
+      : node_(tls.node), scope_(node_->scope, shield) {
+    node_->enter(scope_);
+  }
+  ~scope_guard() {
+    if (node_->scope == &scope_) node_->enter(*scope_.parent);
+  }
+  scope_guard(const scope_guard&) = delete;
+  scope_guard& operator=(const scope_guard&) = delete;
+  scope_state& state() noexcept { return scope_; }
+  task_node& node() noexcept { return *node_; }
+
+ private:
+  task_node* node_;
+  scope_state scope_;
+};
+
+}  // namespace coring::detail

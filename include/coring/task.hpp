@@ -1,0 +1,171 @@
+// task<T>: the coroutine type of coring (layer 3).
+//
+// A task is lazy (nothing runs until it is awaited or spawned), move-only and
+// [[nodiscard]]. Awaiting a task runs it in the awaiting task's context (same cancel
+// scopes) and hands control over by symmetric transfer, so deep await chains use no stack.
+// Its result or exception is kept in the frame until the awaiter takes it. Frames come from
+// a per-thread recycling allocator.
+//
+//   coring::task<int> answer() { co_return 42; }
+//   coring::task<> main_task() { int x = co_await answer(); fmt::print("{}\n", x); }
+//
+// Cancellation: awaiting a task is not itself a suspension point; the awaited task's own
+// suspension points are. Errors: whatever the task throws is rethrown by co_await.
+// Destroying a task that never ran frees its frame; destroying a suspended task destroys
+// its whole chain of frames (operations in flight are cancelled and waited for first).
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "coring/detail/frame_allocator.hpp"
+
+namespace coring {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+struct promise_base {
+  std::coroutine_handle<> continuation;
+  // For tasks that nobody awaits (spawned children, run()'s main task): called at the end
+  // instead of resuming a continuation. It may destroy the frame.
+  void (*on_done)(void* owner) noexcept = nullptr;
+  void* owner = nullptr;
+  std::exception_ptr error;
+
+  static void* operator new(std::size_t n) { return frame_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      promise_base& p = h.promise();
+      if (p.continuation) return p.continuation;
+      if (p.on_done) p.on_done(p.owner);
+      return std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  final_awaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { error = std::current_exception(); }
+  void rethrow_if_failed() const {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+template <class T>
+struct promise final : promise_base {
+  std::optional<T> value;
+  task<T> get_return_object() noexcept;
+  template <class U = T>
+    requires std::is_convertible_v<U&&, T>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    value.emplace(std::forward<U>(v));
+  }
+  T take() {
+    rethrow_if_failed();
+    return std::move(*value);
+  }
+};
+
+template <>
+struct promise<void> final : promise_base {
+  task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take() { rethrow_if_failed(); }
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] task {
+ public:
+  using promise_type = detail::promise<T>;
+  using value_type = T;
+  using handle_type = std::coroutine_handle<promise_type>;
+
+  task() noexcept = default;
+  explicit task(handle_type h) noexcept : h_(h) {}
+  task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  task& operator=(task&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, {});
+    }
+    return *this;
+  }
+  task(const task&) = delete;
+  task& operator=(const task&) = delete;
+  ~task() { reset(); }
+
+  bool valid() const noexcept { return static_cast<bool>(h_); }
+  handle_type handle() const noexcept { return h_; }
+  handle_type release() noexcept { return std::exchange(h_, {}); }
+
+  struct awaiter {
+    handle_type h;
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+      h.promise().continuation = caller;
+      return h;
+    }
+    T await_resume() { return h.promise().take(); }
+  };
+  awaiter operator co_await() && noexcept { return awaiter{h_}; }
+  awaiter operator co_await() & noexcept { return awaiter{h_}; }
+
+ private:
+  void reset() noexcept {
+    if (h_) h_.destroy();
+    h_ = {};
+  }
+  handle_type h_;
+};
+
+namespace detail {
+template <class T>
+task<T> promise<T>::get_return_object() noexcept {
+  return task<T>{std::coroutine_handle<promise<T>>::from_promise(*this)};
+}
+inline task<void> promise<void>::get_return_object() noexcept {
+  return task<void>{std::coroutine_handle<promise<void>>::from_promise(*this)};
+}
+
+template <class A>
+concept has_member_co_await = requires(A&& a) { std::forward<A>(a).operator co_await(); };
+
+template <class A>
+decltype(auto) get_awaiter(A&& a) {
+  if constexpr (has_member_co_await<A>)
+    return std::forward<A>(a).operator co_await();
+  else
+    return std::forward<A>(a);
+}
+
+template <class A>
+using await_result_t = decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
+
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+
+// Wraps any awaitable (an operation, a sleep) into a task so it can be spawned or stored.
+template <class A>
+auto as_task(A a) -> task<await_result_t<A>> {
+  co_return co_await std::move(a);
+}
+}  // namespace detail
+
+// Anything co_await-able: a task, an I/O operation, sleep(), a queue get.
+template <class A>
+concept awaitable = requires(A&& a) { detail::get_awaiter(std::forward<A>(a)).await_ready(); };
+
+}  // namespace coring

@@ -1,0 +1,68 @@
+#include <cstdio>
+#include <exception>
+
+#include "coring/detail/core.hpp"
+
+namespace coring::detail {
+namespace {
+
+void propagate(scope_state& s) noexcept {
+  s.effective = true;
+  s.tasks.for_each([](task_node& t) {
+    wait_hook* w = t.wait;
+    if (w && w->abort && !w->aborted) {
+      w->aborted = true;
+      w->abort(w);
+    }
+  });
+  s.children.for_each([](scope_state& c) {
+    if (!c.shield && !c.effective) propagate(c);
+  });
+}
+
+}  // namespace
+
+scope_state::scope_state(scope_state* p, bool shielded) noexcept : parent(p), shield(shielded) {
+  deadline.owner = this;
+  deadline.fire = [](timer_entry* t) noexcept { static_cast<deadline_timer*>(t)->owner->cancel(); };
+  if (parent) {
+    parent->children.push_back(*this);
+    effective = !shield && parent->effective;
+  }
+}
+
+scope_state::~scope_state() {
+  if (deadline.armed()) current_loop().remove_timer(deadline);
+  if (!tasks.empty() || !children.empty()) {
+    // A scope must be left by every task and nested scope before it dies; anything else
+    // means a frame holding it was destroyed out of order, and continuing would corrupt
+    // the scope tree.
+    std::fputs(
+        "coring: fatal: a cancel scope or task group was destroyed while tasks were still "
+        "inside it (un-joined scope); scopes must be left in the order they were entered\n",
+        stderr);
+    std::fflush(stderr);
+    std::terminate();
+  }
+}
+
+void scope_state::cancel() noexcept {
+  if (cancel_called) return;
+  cancel_called = true;
+  if (deadline.armed()) current_loop().remove_timer(deadline);
+  if (!effective) propagate(*this);
+}
+
+void scope_state::set_deadline(time_point when) {
+  loop& l = current_loop();
+  l.remove_timer(deadline);
+  if (cancel_called) return;
+  deadline.when = when;
+  if (when <= clock::now()) {
+    cancel();
+    return;
+  }
+  l.add_timer(deadline);
+}
+
+}  // namespace coring::detail

@@ -1,0 +1,65 @@
+#include "coring/detail/frame_allocator.hpp"
+
+#include <new>
+
+namespace coring::detail {
+namespace {
+
+constexpr std::size_t granule = 64;
+constexpr std::size_t classes = 32;  // up to 2 KiB
+constexpr std::size_t keep_per_class = 1 << 16;
+
+struct free_block {
+  free_block* next;
+};
+
+struct pools {
+  free_block* head[classes] = {};
+  std::size_t kept[classes] = {};
+  std::uint64_t live = 0;
+  ~pools() {
+    for (std::size_t c = 0; c < classes; ++c) {
+      while (free_block* b = head[c]) {
+        head[c] = b->next;
+        ::operator delete(static_cast<void*>(b));
+      }
+    }
+  }
+};
+
+thread_local pools tl_pools;
+
+}  // namespace
+
+void* frame_alloc(std::size_t size) {
+  pools& p = tl_pools;
+  ++p.live;
+  const std::size_t c = (size + granule - 1) / granule;
+  if (c < classes) {
+    if (free_block* b = p.head[c]) {
+      p.head[c] = b->next;
+      --p.kept[c];
+      return b;
+    }
+    return ::operator new(c * granule);
+  }
+  return ::operator new(size);
+}
+
+void frame_free(void* ptr, std::size_t size) noexcept {
+  pools& p = tl_pools;
+  --p.live;
+  const std::size_t c = (size + granule - 1) / granule;
+  if (c < classes && p.kept[c] < keep_per_class) {
+    auto* b = static_cast<free_block*>(ptr);
+    b->next = p.head[c];
+    p.head[c] = b;
+    ++p.kept[c];
+    return;
+  }
+  ::operator delete(ptr);
+}
+
+std::uint64_t frames_live() noexcept { return tl_pools.live; }
+
+}  // namespace coring::detail

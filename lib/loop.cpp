@@ -1,0 +1,244 @@
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#include "coring/detail/core.hpp"
+#include "coring/runtime.hpp"
+
+namespace coring {
+namespace detail {
+
+thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
+
+namespace {
+thread_local runtime_stats tl_last_stats;
+}
+
+loop& current_loop_checked() {
+  throw std::logic_error(
+      "coring: no runtime on this thread; await coring operations only inside a task run by "
+      "coring::run(...) or runtime::run(...)");
+}
+
+loop::loop(const runtime_options& opts) : ring_(opts.entries) {
+  cap_ = 1024;
+  buf_ = static_cast<entry*>(std::malloc(cap_ * sizeof(entry)));
+  if (!buf_) throw std::bad_alloc();
+  timers_.reserve(64);
+  set_wait_batch(opts.wait_batch, opts.wait_batch_timeout.count());
+}
+
+loop::~loop() { std::free(buf_); }
+
+void loop::grow() {
+  const std::size_t ncap = cap_ * 2;
+  auto* nb = static_cast<entry*>(std::malloc(ncap * sizeof(entry)));
+  if (!nb) throw std::bad_alloc();
+  for (std::size_t i = 0; i < count_; ++i) nb[i] = buf_[(head_ + i) & (cap_ - 1)];
+  std::free(buf_);
+  buf_ = nb;
+  cap_ = ncap;
+  head_ = 0;
+}
+
+void loop::forget(task_node& n) noexcept {
+  if (n.queued == 0) return;
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < count_; ++i) {
+    entry e = buf_[(head_ + i) & (cap_ - 1)];
+    if (e.node != &n) buf_[(head_ + w++) & (cap_ - 1)] = e;
+  }
+  count_ = w;
+  n.queued = 0;
+}
+
+// ---- timers: a binary min-heap of deadlines; each entry knows its index ----
+
+void loop::heap_up(std::size_t i) noexcept {
+  timer_entry* t = timers_[i];
+  while (i > 0) {
+    const std::size_t p = (i - 1) / 2;
+    if (!(t->when < timers_[p]->when)) break;
+    timers_[i] = timers_[p];
+    timers_[i]->index = i;
+    i = p;
+  }
+  timers_[i] = t;
+  t->index = i;
+}
+
+void loop::heap_down(std::size_t i) noexcept {
+  const std::size_t n = timers_.size();
+  timer_entry* t = timers_[i];
+  for (;;) {
+    std::size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && timers_[c + 1]->when < timers_[c]->when) ++c;
+    if (!(timers_[c]->when < t->when)) break;
+    timers_[i] = timers_[c];
+    timers_[i]->index = i;
+    i = c;
+  }
+  timers_[i] = t;
+  t->index = i;
+}
+
+void loop::add_timer(timer_entry& t) {
+  if (t.armed()) remove_timer(t);
+  timers_.push_back(&t);
+  heap_up(timers_.size() - 1);
+}
+
+void loop::remove_timer(timer_entry& t) noexcept {
+  if (!t.armed()) return;
+  const std::size_t i = t.index;
+  t.index = timer_entry::npos;
+  timer_entry* last = timers_.back();
+  timers_.pop_back();
+  if (last == &t) return;
+  timers_[i] = last;
+  last->index = i;
+  heap_up(i);
+  heap_down(last->index);
+}
+
+void loop::fire_timers(time_point now) {
+  while (!timers_.empty() && timers_.front()->when <= now) {
+    timer_entry* t = timers_.front();
+    remove_timer(*t);
+    ++counters_.timers_fired;
+    t->fire(t);
+  }
+}
+
+// ---- the iteration ----
+
+void loop::reap() {
+  ring_.reap([this](const io_uring_cqe& cqe) {
+    if (!(cqe.flags & IORING_CQE_F_MORE)) --outstanding_;
+    auto* c = reinterpret_cast<completion*>(static_cast<std::uintptr_t>(cqe.user_data) &
+                                            ~static_cast<std::uintptr_t>(tag_mask));
+    if (c) c->complete(c, cqe);
+  });
+}
+
+void loop::run_once(const bool& done) {
+  ++counters_.iterations;
+  // Resume only what was ready when the turn began, so a task that keeps yielding cannot
+  // starve I/O and timers.
+  for (std::size_t n = count_; n > 0; --n) {
+    entry e = buf_[head_];
+    head_ = (head_ + 1) & (cap_ - 1);
+    --count_;
+    --e.node->queued;
+    tls.node = e.node;
+    e.h.resume();
+  }
+  if (ring_.cq_ready()) reap();
+
+  long long timeout_ns = -1;
+  if (!timers_.empty()) {
+    const time_point now = clock::now();
+    fire_timers(now);
+    if (!timers_.empty()) timeout_ns = (timers_.front()->when - now).count();
+  }
+
+  if (count_ > 0 || done) {
+    // Busy: never wait. Enter only to submit, or to collect completions the kernel holds.
+    if (ring_.pending() || (outstanding_ && ring_.has_deferred_work())) {
+      ring_.enter(0, -1);
+      reap();
+    }
+    return;
+  }
+  if (outstanding_ == 0 && timers_.empty() && ring_.pending() == 0) {
+    throw std::logic_error(
+        "coring: deadlock: every task is waiting for another task (a queue, event, semaphore "
+        "or task group) and no I/O or timer is pending, so nothing can ever wake them");
+  }
+  unsigned wait_nr = 1;
+  if (wait_batch_ > 1 && outstanding_ > 1) {
+    wait_nr = static_cast<unsigned>(outstanding_ < wait_batch_ ? outstanding_ : wait_batch_);
+    if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) timeout_ns = batch_timeout_ns_;
+  }
+  ring_.enter(wait_nr, timeout_ns);
+  reap();
+  if (!timers_.empty() && count_ == 0) fire_timers(clock::now());
+}
+
+void loop::run_until(const bool& done) {
+  while (!done) run_once(done);
+}
+
+void loop::drain(const unsigned char& pending) {
+  while (pending) {
+    ring_.enter(1, -1);
+    reap();
+  }
+}
+
+}  // namespace detail
+
+// ---- runtime ----
+
+runtime::runtime(runtime_options opts) : loop_(opts) {
+  if (detail::tls.lp)
+    throw std::logic_error(
+        "coring: a runtime is already running on this thread; use one runtime per thread "
+        "(spawn tasks on it instead of nesting coring::run)");
+  saved_ = detail::tls;
+  detail::tls.lp = &loop_;
+}
+
+runtime::~runtime() {
+  detail::tl_last_stats = stats();
+  detail::tls = saved_;
+}
+
+void runtime::begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done) {
+  node.name = "main";
+  node.id = loop_.next_task_id();
+  node.enter(loop_.root_scope());
+  loop_.set_root_node(&node);
+  loop_.post(h, &node);
+  loop_.run_until(done);
+}
+
+void runtime::end_root(detail::task_node& node) noexcept {
+  loop_.forget(node);
+  detail::ilist<detail::task_node, detail::scope_tag>::erase(node);
+  loop_.set_root_node(nullptr);
+}
+
+namespace {
+runtime_stats snapshot(detail::loop& l) {
+  runtime_stats s;
+  const auto& rc = l.uring().counters();
+  s.enters = rc.enters;
+  s.sqes = rc.sqes;
+  s.cqes = rc.cqes;
+  s.iterations = l.counters().iterations;
+  s.tasks = l.counters().tasks;
+  s.timers = l.counters().timers_fired;
+  s.frames = detail::frames_live();
+  s.ring_flags = l.uring().describe_flags();
+  return s;
+}
+}  // namespace
+
+runtime_stats runtime::stats() const { return snapshot(const_cast<detail::loop&>(loop_)); }
+
+runtime_stats stats() {
+  if (detail::tls.lp) return snapshot(*detail::tls.lp);
+  runtime_stats s = detail::tl_last_stats;
+  s.frames = detail::frames_live();
+  return s;
+}
+
+void throw_errno(int negative_res, std::string_view what) {
+  const int err = negative_res < 0 ? -negative_res : negative_res;
+  throw std::system_error(err, std::system_category(), std::string(what));
+}
+
+}  // namespace coring
