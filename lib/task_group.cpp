@@ -1,0 +1,180 @@
+#include "coring/task_group.hpp"
+
+#include <fmt/format.h>
+
+namespace coring::detail {
+
+// ---- children ----
+
+child_base::child_base(group_state& g, std::string name_) : own_scope(&g.scope, false), group(&g) {
+  loop& l = current_loop();
+  id = l.next_task_id();
+  name = name_.empty() ? fmt::format("task-{}", id) : std::move(name_);
+  parent = &g.owner;
+  enter(own_scope);
+}
+
+child_base::~child_base() { detach(); }
+
+void child_base::detach() noexcept {
+  // Handles may keep this state long after the group is gone: leave the scope tree now.
+  ilist<task_node, scope_tag>::erase(*this);
+  own_scope.hook<child_scope_tag>::unlink();
+  finished = true;
+}
+
+void child_base::on_done(void* self) noexcept {
+  auto* c = static_cast<child_base*>(self);
+  if (std::exception_ptr e = c->promise->error) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const coring::cancelled&) {
+      c->was_cancelled = true;
+    } catch (...) {
+      c->error = e;
+    }
+  } else {
+    c->take_value(c);
+  }
+  // Called from the frame's final suspend: the frame is suspended and may be destroyed.
+  c->frame.destroy();
+  c->frame = {};
+  c->promise = nullptr;
+  c->detach();
+  c->group->child_finished(*c);
+}
+
+// ---- groups ----
+
+group_state::group_state(task_node& o, bool sup)
+    : scope(o.scope, false), owner(o), ref(new group_ref{this, 1}), supervisor(sup) {
+  owner.enter(scope);
+  owner.groups.push_back(*this);
+}
+
+group_state::~group_state() {
+  // Normally every child finished before finish(); children still here mean the frame
+  // holding the group is being destroyed while suspended: tear them down first.
+  loop& l = current_loop();
+  while (child_base* c = children.pop_front()) {
+    l.forget(*c);
+    if (c->frame) {
+      c->frame.destroy();
+      c->frame = {};
+      c->promise = nullptr;
+    }
+    l.forget(*c);
+    c->detach();
+    c->was_cancelled = true;
+    --live;
+    c->drop_ref();
+  }
+  if (owner.scope == &scope) owner.enter(*scope.parent);
+  if (ref) {
+    ref->g = nullptr;
+    if (--ref->refs == 0) delete ref;
+  }
+}
+
+void group_state::check_can_spawn() const {
+  if (aborting)
+    throw std::logic_error(
+        "coring::task_group::spawn: the task group is cancelling (a child failed or cancel() was "
+        "called), so the task was not started; spawn before that or in a new group");
+}
+
+void group_state::adopt(child_base& c, std::coroutine_handle<> h, promise_base& p) {
+  p.on_done = &child_base::on_done;
+  p.owner = &c;
+  c.frame = h;
+  c.promise = &p;
+  children.push_back(c);
+  ++live;
+  current_loop().post(h, &c);
+}
+
+void group_state::fail() noexcept {
+  if (aborting && scope.cancel_called) return;
+  aborting = true;
+  scope.cancel();
+}
+
+void group_state::child_finished(child_base& c) noexcept {
+  ilist<child_base, child_tag>::erase(c);
+  --live;
+  if (c.error) {
+    errors.push_back({c.error, c.name});
+    if (!supervisor) fail();
+  }
+  c.drop_ref();
+  if (live == 0 && joiner) {
+    waiter* j = joiner;
+    joiner = nullptr;
+    j->wake();
+  }
+}
+
+void group_state::finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost) {
+  owner.enter(*scope.parent);
+  hook<node_group_tag>::unlink();
+  ref->g = nullptr;
+  if (--ref->refs == 0) delete ref;
+  ref = nullptr;
+  if (scope.parent->effective) throw coring::cancelled{};  // outside cancellation wins over errors
+  if (body_error) errors.push_back({body_error, owner.name + " (body)"});
+  if (!errors.empty()) throw exception_group("unhandled errors in a task group", std::move(errors));
+  if (body_cancelled) {
+    if (!scope.cancel_called) throw coring::cancelled{};  // not ours: a nested scope's, rethrow
+    if (value_lost)
+      throw std::logic_error(
+          "coring::with_task_group: the group was cancelled with tg.cancel() before its body "
+          "returned a value; return std::optional from the body or use a void body");
+  }
+}
+
+void join_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
+  node = tls.node;
+  lp = &current_loop();
+  handle = h;
+  abort = nullptr;  // cancellation reaches the children through the scope tree instead
+  what = "task group join";
+  node->wait = this;
+  g.joiner = this;
+}
+
+void join_awaiter::await_resume() noexcept { done_waiting(); }
+
+}  // namespace coring::detail
+
+namespace coring {
+namespace {
+
+void dump_node(const detail::task_node& n, std::string& out, int depth) {
+  std::string state;
+  if (&n == detail::tls.node)
+    state = "running";
+  else if (n.queued)
+    state = "ready";
+  else if (n.wait)
+    state = fmt::format("waiting on {}", n.wait->what);
+  else
+    state = "waiting";
+  if (n.cancelled()) state += " (cancelled)";
+  out += fmt::format("{:{}}{} #{}: {}\n", "", depth * 2, n.name, n.id, state);
+  n.groups.for_each([&](const detail::group_state& g) {
+    out += fmt::format("{:{}}task group: {} running{}{}\n", "", depth * 2 + 2, g.live,
+                       g.supervisor ? ", supervisor" : "", g.aborting ? ", cancelling" : "");
+    g.children.for_each([&](const detail::child_base& c) { dump_node(c, out, depth + 2); });
+  });
+}
+
+}  // namespace
+
+std::string dump_tasks() {
+  if (!detail::tls.lp || !detail::tls.lp->root_node()) return "no runtime\n";
+  std::string out;
+  dump_node(*detail::tls.lp->root_node(), out, 0);
+  return out;
+}
+
+}  // namespace coring

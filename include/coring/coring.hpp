@@ -3,6 +3,8 @@
 
 #include "coring/cancel.hpp"
 #include "coring/errors.hpp"
+#include "coring/exception_group.hpp"
 #include "coring/runtime.hpp"
 #include "coring/task.hpp"
+#include "coring/task_group.hpp"
 #include "coring/time.hpp"
