@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The asyncio peer of bench/bench_core.cpp: the same work, the same output format.
+
+Each line is `name value unit` with the names bench_core prints, so bench/run_all can
+pair them. Each figure is the best of several repetitions, each on a fresh event loop
+(asyncio.run), exactly like the C++ side.
+
+Usage: bench_core.py [--quick]
+"""
+import asyncio
+import sys
+import time
+
+
+async def child(i):
+    return i
+
+
+async def await_child_rep(n):
+    s = 0
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        s += await child(i)
+    t1 = time.perf_counter_ns()
+    assert s == n * (n - 1) // 2
+    return t1 - t0, n
+
+
+async def checkpoint_rep(n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        await asyncio.sleep(0)
+    return time.perf_counter_ns() - t0, n
+
+
+async def one_checkpoint():
+    await asyncio.sleep(0)
+
+
+async def with_timeout_rep(n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        async with asyncio.timeout(1):
+            await one_checkpoint()
+    return time.perf_counter_ns() - t0, n
+
+
+async def sleeper():
+    await asyncio.sleep(0.001)
+
+
+async def timer_rep(n):
+    t0 = time.perf_counter_ns()
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(n):
+            tg.create_task(sleeper())
+    return time.perf_counter_ns() - t0, n
+
+
+async def trivial():
+    return None
+
+
+async def spawn_join_rep(n):
+    t0 = time.perf_counter_ns()
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(n):
+            tg.create_task(trivial())
+    return time.perf_counter_ns() - t0, n
+
+
+def best_of(reps, make_rep):
+    best = None
+    for _ in range(reps):
+        elapsed, ops = asyncio.run(make_rep())
+        ns = elapsed / ops
+        if best is None or ns < best:
+            best = ns
+    return best
+
+
+def report(name, ns):
+    print(f"{name} {ns:.2f} ns", flush=True)
+
+
+def main():
+    quick = len(sys.argv) > 1 and sys.argv[1] == "--quick"
+    scale = 20 if quick else 1
+    reps = 2 if quick else 5
+    report("await_child_ns", best_of(reps, lambda: await_child_rep(500_000 // scale)))
+    report("checkpoint_ns", best_of(reps, lambda: checkpoint_rep(200_000 // scale)))
+    report("with_timeout_ns", best_of(reps, lambda: with_timeout_rep(100_000 // scale)))
+    report("timer_ns", best_of(reps, lambda: timer_rep(10_000)))
+    report("spawn_join_ns", best_of(min(reps, 3), lambda: spawn_join_rep(100_000)))
+    print(f"python_version {sys.version.split()[0]} -")
+
+
+if __name__ == "__main__":
+    main()
