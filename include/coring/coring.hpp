@@ -3,8 +3,12 @@
 
 #include "coring/cancel.hpp"
 #include "coring/errors.hpp"
+#include "coring/event.hpp"
 #include "coring/exception_group.hpp"
+#include "coring/gather.hpp"
+#include "coring/queue.hpp"
 #include "coring/runtime.hpp"
+#include "coring/semaphore.hpp"
 #include "coring/task.hpp"
 #include "coring/task_group.hpp"
 #include "coring/time.hpp"

@@ -114,8 +114,30 @@ struct join_awaiter : waiter {
   void await_resume() noexcept;
 };
 
-template <class T>
-using spawn_result_t = typename decltype(as_task(std::declval<T>()))::value_type;
+// A callable returning a task (a lambda coroutine): calling it inside a coroutine that
+// holds the callable keeps its captures alive as long as the task runs.
+template <class F>
+concept task_factory = requires(F& f) {
+  { f() } -> awaitable;
+} && !awaitable<F>;
+
+template <class F>
+auto call_and_await(F fn) -> task<await_result_t<std::invoke_result_t<F&>>> {
+  co_return co_await fn();
+}
+
+template <class A>
+auto to_task(A&& a) {
+  if constexpr (task_factory<std::decay_t<A>>)
+    return call_and_await(std::forward<A>(a));
+  else if constexpr (is_task<std::decay_t<A>>::value)
+    return std::forward<A>(a);
+  else
+    return as_task(std::forward<A>(a));
+}
+
+template <class A>
+using spawn_result_t = typename decltype(to_task(std::declval<A>()))::value_type;
 
 }  // namespace detail
 
@@ -186,12 +208,16 @@ class task_group {
     if (--r_->refs == 0) delete r_;
   }
 
-  // Starts `work` (a task or any awaitable) as a child of this group, named `name`
-  // (default "task-<id>"). It is registered before it first runs and first runs on the
-  // next loop turn. Errors: std::logic_error when the group has finished or is cancelling
-  // (the task is destroyed without running).
+  // Starts `work` as a child of this group, named `name` (default "task-<id>"). `work` is
+  // a task, any awaitable, or a callable returning one (a lambda coroutine): the callable
+  // is kept alive until the child finishes, so its captures stay valid, which a lambda
+  // coroutine called in place (`tg.spawn([&]() -> task<> {...}())`) does not guarantee.
+  // The child is registered before it first runs and first runs on the next loop turn.
+  // Errors: std::logic_error when the group has finished or is cancelling (the task is
+  // destroyed without running).
   //
   //   auto h = tg.spawn(fetch(url), url);
+  //   tg.spawn([&]() -> coring::task<> { co_await q.put(1); });
   template <class A>
   auto spawn(A work, std::string name = {}) -> task_handle<detail::spawn_result_t<A>> {
     using T = detail::spawn_result_t<A>;
@@ -201,11 +227,7 @@ class task_group {
           "coring::task_group::spawn: the task group has finished; spawn children inside the "
           "with_task_group body or from its running children");
     g->check_can_spawn();
-    task<T> t;
-    if constexpr (detail::is_task<A>::value)
-      t = std::move(work);
-    else
-      t = detail::as_task(std::move(work));
+    task<T> t = detail::to_task(std::move(work));
     auto* c = new detail::child_state<T>(*g, std::move(name));
     c->take_value = [](detail::child_base* b) noexcept {
       if constexpr (!std::is_void_v<T>) {

@@ -1,0 +1,146 @@
+// Helpers over task groups: gather (all or fail fast), gather_settled (Python's
+// gather(return_exceptions=True)) and first_success (first to succeed wins).
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "coring/task_group.hpp"
+
+namespace coring {
+
+// A value or the exception that replaced it: one slot of gather_settled's result.
+template <class T>
+class outcome {
+ public:
+  explicit outcome(std::exception_ptr e) noexcept : e_(std::move(e)) {}
+  template <class U = T>
+    requires(!std::is_void_v<U>)
+  explicit outcome(U&& v) : v_(std::forward<U>(v)) {}
+  outcome() requires std::is_void_v<T> : v_(std::in_place) {}
+
+  bool has_value() const noexcept { return !e_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  // The value; rethrows the exception when there is none.
+  decltype(auto) value() {
+    if (e_) std::rethrow_exception(e_);
+    if constexpr (!std::is_void_v<T>) return static_cast<T&>(*v_);
+  }
+  // The exception, or null.
+  const std::exception_ptr& error() const noexcept { return e_; }
+  // True when the task ended by cancellation.
+  bool cancelled() const { return e_ && exception_group::matches<coring::cancelled>(e_); }
+
+ private:
+  std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> v_;
+  std::exception_ptr e_;
+};
+
+namespace detail {
+template <class T>
+using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <class T>
+gather_value_t<T> take_result(task_handle<T>& h) {
+  if constexpr (std::is_void_v<T>) {
+    h.result();
+    return {};
+  } else {
+    return std::move(h.result());
+  }
+}
+}  // namespace detail
+
+// Runs all tasks concurrently and returns their results in order (void results are
+// std::monostate). Fails fast: the first failure cancels the others, and is rethrown as
+// itself (not wrapped), like asyncio.gather. Cancellation: an outside cancel cancels all
+// and propagates as coring::cancelled. Errors: the first exception raised.
+//
+//   auto [a, b] = co_await coring::gather(fetch("a"), fetch("b"));
+template <class... T>
+task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
+  std::tuple<task_handle<T>...> handles;
+  try {
+    co_await with_task_group([&](task_group& tg) -> task<> {
+      handles = std::apply([&](auto&... t) { return std::tuple<task_handle<T>...>(tg.spawn(std::move(t))...); },
+                           std::tie(tasks...));
+      co_return;
+    });
+  } catch (const exception_group& eg) {
+    std::rethrow_exception(eg.entries().front().error);
+  }
+  co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<T>...>(detail::take_result(h)...); },
+                       handles);
+}
+
+// Runs all tasks to their end, none cancelling another, and returns one outcome per task
+// in input order: asyncio.gather(..., return_exceptions=True). Cancellation: an outside
+// cancel cancels all and propagates as coring::cancelled. Errors: none of the tasks' own.
+//
+//   for (auto& o : co_await coring::gather_settled(std::move(jobs)))
+//     if (o) use(o.value()); else log(coring::describe_exception(o.error()));
+template <class T>
+task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
+  std::vector<task_handle<T>> handles;
+  handles.reserve(tasks.size());
+  try {
+    co_await with_supervisor([&](task_group& tg) -> task<> {
+      for (auto& t : tasks) handles.push_back(tg.spawn(std::move(t)));
+      co_return;
+    });
+  } catch (const exception_group&) {
+    // Every failure is also in its handle, reported below.
+  }
+  std::vector<outcome<T>> out;
+  out.reserve(handles.size());
+  for (auto& h : handles) {
+    if (h.cancelled())
+      out.emplace_back(std::make_exception_ptr(cancelled{}));
+    else if (h.exception())
+      out.emplace_back(h.exception());
+    else if constexpr (std::is_void_v<T>)
+      out.emplace_back();
+    else
+      out.emplace_back(std::move(h.result()));
+  }
+  co_return out;
+}
+
+// Runs the tasks concurrently; the first to succeed wins, the others are cancelled, and
+// its value is returned. Cancellation: an outside cancel propagates as
+// coring::cancelled. Errors: std::invalid_argument for an empty vector; when every task
+// fails, an exception_group of all their errors in completion order.
+//
+//   std::string body = co_await coring::first_success(std::move(mirrors));
+template <class T>
+task<T> first_success(std::vector<task<T>> tasks) {
+  static_assert(!std::is_void_v<T>, "first_success needs a value to return");
+  if (tasks.empty()) throw std::invalid_argument("coring::first_success: no tasks given");
+  std::optional<T> winner;
+  try {
+    co_await with_supervisor([&](task_group& tg) -> task<> {
+      for (auto& t : tasks) {
+        tg.spawn([](task<T> t, std::optional<T>& winner, task_group tg) -> task<> {
+          T v = co_await std::move(t);
+          if (!winner) {
+            winner.emplace(std::move(v));
+            tg.cancel();
+          }
+        }(std::move(t), winner, tg));
+      }
+      co_return;
+    });
+  } catch (const exception_group&) {
+    if (!winner) throw;
+  }
+  if (!winner) throw cancelled{};  // the group was cancelled from inside before any success
+  co_return std::move(*winner);
+}
+
+}  // namespace coring
