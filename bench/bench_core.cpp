@@ -11,12 +11,16 @@
 //   spawn_join_ns      spawn + join of 100,000 trivial children in one task group, per child
 // Lines ending in `enters/op` are coring's own io_uring_enter count per operation.
 //
-// Usage: bench_core [--quick]   (--quick: fewer iterations, for a smoke run)
+// Usage: bench_core [--quick] [NAME...]
+//   --quick: fewer iterations, for a smoke run; NAME...: run only these figures (for perf).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -134,16 +138,30 @@ coring::task<measured> spawn_join_rep(std::uint64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  std::vector<std::string_view> only;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0)
+      quick = true;
+    else
+      only.emplace_back(argv[i]);
+  }
+  const auto wanted = [&](std::string_view name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
   const std::uint64_t scale = quick ? 20 : 1;
   const int reps = quick ? 2 : 5;
 
-  report("await_child_ns", best_of(reps, [&] { return await_child_rep(5'000'000 / scale); }), false);
-  report("checkpoint_ns", best_of(reps, [&] { return checkpoint_rep(5'000'000 / scale); }));
-  report("with_timeout_ns", best_of(reps, [&] { return with_timeout_rep(1'000'000 / scale); }));
+  if (wanted("await_child_ns"))
+    report("await_child_ns", best_of(reps, [&] { return await_child_rep(5'000'000 / scale); }), false);
+  if (wanted("checkpoint_ns"))
+    report("checkpoint_ns", best_of(reps, [&] { return checkpoint_rep(5'000'000 / scale); }));
+  if (wanted("with_timeout_ns"))
+    report("with_timeout_ns", best_of(reps, [&] { return with_timeout_rep(1'000'000 / scale); }));
   // The task counts are part of the figure's definition, so --quick keeps them.
-  report("timer_ns", best_of(reps, [] { return timer_rep(10'000); }));
-  report("spawn_join_ns", best_of(reps, [] { return spawn_join_rep(100'000); }));
+  if (wanted("timer_ns")) report("timer_ns", best_of(reps, [] { return timer_rep(10'000); }));
+  if (wanted("spawn_join_ns"))
+    report("spawn_join_ns", best_of(reps, [] { return spawn_join_rep(100'000); }));
   fmt::print("ring_flags {} -\n", [] {
     std::string f;
     coring::run([](std::string& out) -> coring::task<> {
