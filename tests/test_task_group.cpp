@@ -135,3 +135,209 @@ TEST_CASE("task_group: errors are reported in completion order with the body's l
     }
   }());
 }
+
+TEST_CASE("task_group: a cancelled child is not a failure") {
+  coring::run([]() -> task<> {
+    coring::task_handle<std::string> slow, fast;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      slow = tg.spawn(job("slow", 10000ms), "slow");
+      fast = tg.spawn(job("fast", 1ms), "fast");
+      co_await coring::sleep(2ms);
+      slow.cancel();
+    });
+    CHECK(slow.cancelled());
+    CHECK(slow.exception() == nullptr);
+    CHECK(fast.result() == "fast done");
+  }());
+}
+
+TEST_CASE("task_group: spawning on a finished group throws and never starts the task") {
+  coring::run([]() -> task<> {
+    std::optional<task_group> kept;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      kept.emplace(tg);
+      co_return;
+    });
+    bool started = false;
+    auto t = [](bool& started) -> task<> {
+      started = true;
+      co_return;
+    };
+    CHECK_THROWS_AS(kept->spawn(t(started)), std::logic_error);
+    co_await coring::sleep(1ms);
+    CHECK_FALSE(started);
+  }());
+}
+
+TEST_CASE("task_group: spawning on a group that is cancelling after a failure throws") {
+  coring::run([]() -> task<> {
+    bool refused = false, started = false;
+    try {
+      co_await coring::with_task_group([&](task_group& tg) -> task<> {
+        tg.spawn(fail_after(0ms, "boom"), "bad");
+        try {
+          co_await coring::sleep(1s);
+        } catch (const coring::cancelled&) {
+        }
+        try {
+          tg.spawn([&]() -> task<> {
+            started = true;
+            co_return;
+          });
+        } catch (const std::logic_error&) {
+          refused = true;
+        }
+      });
+    } catch (const coring::exception_group&) {
+    }
+    CHECK(refused);
+    CHECK_FALSE(started);
+  }());
+}
+
+TEST_CASE("task_group: a child may spawn a sibling while the group is waiting") {
+  coring::run([]() -> task<> {
+    std::vector<std::string> order;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn([&order, tg]() mutable -> task<> {
+        co_await coring::sleep(2ms);  // the body has finished and the group waits by now
+        order.push_back("parent");
+        tg.spawn([&order]() -> task<> {
+          co_await coring::sleep(2ms);
+          order.push_back("sibling");
+        });
+      });
+      co_return;
+    });
+    CHECK(order == std::vector<std::string>{"parent", "sibling"});
+  }());
+}
+
+TEST_CASE("task_group: a spawned child is registered before it first runs") {
+  coring::run([]() -> task<> {
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      bool ran = false;
+      auto h = tg.spawn([&]() -> task<> {
+        ran = true;
+        co_return;
+      }, "early");
+      CHECK(tg.size() == 1);
+      CHECK_FALSE(ran);
+      CHECK_FALSE(h.done());
+      CHECK(coring::dump_tasks().find("early") != std::string::npos);
+      co_await coring::checkpoint();
+      CHECK(ran);
+    });
+  }());
+}
+
+TEST_CASE("task_group: outside cancellation propagates as cancellation even when children failed") {
+  coring::run([]() -> task<> {
+    bool saw_cancelled = false, saw_group = false;
+    co_await coring::move_on_after(3ms, [&]() -> task<> {
+      try {
+        co_await coring::with_task_group([&](task_group& tg) -> task<> {
+          tg.spawn([]() -> task<> {
+            try {
+              co_await coring::sleep(1s);
+            } catch (const coring::cancelled&) {
+            }
+            throw std::runtime_error("failed while being cancelled");
+          });
+          co_await coring::sleep(1s);
+        });
+      } catch (const coring::cancelled&) {
+        saw_cancelled = true;
+        throw;
+      } catch (const coring::exception_group&) {
+        saw_group = true;
+      }
+    }());
+    CHECK(saw_cancelled);
+    CHECK_FALSE(saw_group);
+  }());
+}
+
+TEST_CASE("task_group: tg.cancel() ends the group quietly") {
+  coring::run([]() -> task<> {
+    coring::task_handle<std::string> h;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      h = tg.spawn(job("forever", 100000ms));
+      co_await coring::sleep(1ms);
+      tg.cancel();
+      co_await coring::sleep(1s);  // cancelled too: the group swallows its own cancellation
+    });
+    CHECK(h.cancelled());
+  }());
+}
+
+TEST_CASE("task_group: nested groups nest in the exception tree") {
+  coring::run([]() -> task<> {
+    try {
+      co_await coring::with_task_group([&](task_group& outer) -> task<> {
+        outer.spawn(coring::with_task_group([](task_group& inner) -> task<> {
+          inner.spawn(fail_after(0ms, "deep"), "leaf");
+          co_return;
+        }), "inner-group");
+        co_return;
+      });
+      FAIL("no throw");
+    } catch (const coring::exception_group& eg) {
+      REQUIRE(eg.size() == 1);
+      CHECK(eg.entries()[0].task_name == "inner-group");
+      const coring::exception_group* inner = coring::exception_group::as_group(eg.exceptions()[0]);
+      REQUIRE(inner != nullptr);
+      REQUIRE(inner->size() == 1);
+      CHECK(inner->entries()[0].task_name == "leaf");
+      const std::string tree = fmt::format("{}", eg);
+      CHECK(tree.find("inner-group") != std::string::npos);
+      CHECK(tree.find("std::runtime_error: deep") != std::string::npos);
+    }
+  }());
+}
+
+TEST_CASE("task_group: a supervisor lets siblings finish and reports all errors at exit") {
+  coring::run([]() -> task<> {
+    coring::task_handle<std::string> ok;
+    try {
+      co_await coring::with_supervisor([&](task_group& tg) -> task<> {
+        tg.spawn(fail_after(1ms, "a"), "a");
+        ok = tg.spawn(job("ok", 5ms), "ok");
+        tg.spawn(fail_after(2ms, "b"), "b");
+        co_return;
+      });
+      FAIL("no throw");
+    } catch (const coring::exception_group& eg) {
+      REQUIRE(eg.size() == 2);
+      CHECK(eg.entries()[0].task_name == "a");
+      CHECK(eg.entries()[1].task_name == "b");
+    }
+    CHECK(ok.result() == "ok done");
+  }());
+}
+
+TEST_CASE("task_group: handle results before the task finished is a logic error") {
+  coring::run([]() -> task<> {
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      auto h = tg.spawn(job("x", 1ms));
+      CHECK_THROWS_AS(h.result(), std::logic_error);
+      CHECK_THROWS_AS(h.exception(), std::logic_error);
+      co_return;
+    });
+  }());
+}
+
+TEST_CASE("task_group: dump_tasks shows names, groups and what each task waits on") {
+  coring::run([]() -> task<> {
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn(coring::sleep(50ms), "sleeper");
+      co_await coring::checkpoint();
+      const std::string dump = coring::dump_tasks();
+      CHECK(dump.find("main") != std::string::npos);
+      CHECK(dump.find("task group: 1 running") != std::string::npos);
+      CHECK(dump.find("sleeper") != std::string::npos);
+      CHECK(dump.find("waiting on sleep") != std::string::npos);
+      tg.cancel();
+    });
+  }());
+}

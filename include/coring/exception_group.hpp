@@ -45,8 +45,9 @@ class exception_group : public std::exception {
   }
 
   // The `except*` analogue. Each clause, made with coring::except<E>(fn), takes the part
-  // of the group matching E (what earlier clauses left); fn is called once with that part
-  // as a `const exception_group&`, or once per matching leaf when fn takes `const E&`.
+  // of the group matching E (what earlier clauses left); fn is called once per matching
+  // leaf when it takes `const E&`, otherwise once with the whole matching part as a
+  // `const exception_group&`.
   // Whatever no clause matched is rethrown as an exception_group of the same shape.
   // Errors: rethrows the unmatched rest; an exception thrown by a clause propagates.
   //
@@ -122,7 +123,7 @@ struct except_clause {
   std::optional<exception_group> apply(const exception_group& g) {
     auto [match, rest] = g.split<E>();
     if (match) {
-      if constexpr (std::is_invocable_v<F&, const exception_group&>) {
+      if constexpr (!std::is_invocable_v<F&, const E&>) {
         fn(*match);
       } else {
         match->for_each_leaf([&](const std::exception_ptr& p, const std::string&) {
