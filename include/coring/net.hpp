@@ -1,0 +1,422 @@
+// TCP and UDP sockets on the ring (layer 7).
+//
+// Usage — an echo server and a client (every call below is an io_uring operation):
+//
+//   coring::task<> serve(coring::tcp_listener& l) {
+//     for (;;) {
+//       coring::tcp_stream s = co_await l.accept();       // multishot accept underneath
+//       tg.spawn(echo(std::move(s)), "conn");              // (with a task group)
+//     }
+//   }
+//   coring::task<> echo(coring::tcp_stream s) {
+//     char buf[4096];
+//     for (;;) {
+//       std::size_t n = co_await s.read_some(buf);         // 0: the peer closed
+//       if (n == 0) break;
+//       co_await s.write_all(std::string_view(buf, n));
+//     }
+//     co_await s.close();
+//   }
+//   auto l = coring::tcp_listener::bind("127.0.0.1", 0); // port 0: the kernel picks one
+//   auto c = co_await coring::tcp_stream::connect("localhost", l.local_port());
+//   co_await c.write_all("ping");
+//   auto n = co_await coring::with_timeout(1s, c.read_some(buf));  // linked timeout: 1 SQE more
+//
+// Ownership: tcp_listener, tcp_stream and udp_socket own their descriptor (move-only) and
+// close it in their destructor if it is still open, so a cancelled task never leaks one.
+// They must be used and destroyed on the thread of the runtime that awaited them.
+//
+// Errors: std::system_error(errno, std::system_category()) whose what() names the call and
+// the address: "connect 127.0.0.1:9: Connection refused", "recv 127.0.0.1:41234:
+// Connection reset by peer". Bad arguments (an address that does not parse) are
+// std::invalid_argument saying what is expected.
+//
+// Cancellation: every awaitable here is a cancellation point unless its comment says
+// otherwise. read_some / write_some / connect's connect are single io_uring operations:
+// with_timeout links an IORING_OP_LINK_TIMEOUT to them (one extra SQE, no extra system
+// call), and a cancel that races a completed receive delivers the data (no lost results).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "coring/detail/fd_ops.hpp"
+#include "coring/detail/ilist.hpp"
+#include "coring/detail/io_op.hpp"
+#include "coring/task.hpp"
+
+namespace coring {
+
+// An IPv4 or IPv6 address with a port. Value type; printable as "127.0.0.1:80" or
+// "[::1]:80".
+class endpoint {
+ public:
+  endpoint() noexcept;
+  // Parses a numeric address ("127.0.0.1", "::1", "[::1]"); "" and "*" mean 0.0.0.0 (all
+  // interfaces), "localhost" means 127.0.0.1. Throws std::invalid_argument for anything
+  // else (use coring::resolve for host names).
+  static endpoint parse(std::string_view host, std::uint16_t port);
+  // Parses "host:port" ("127.0.0.1:8080", "[::1]:8080", "localhost:80", ":8080").
+  static endpoint parse(std::string_view host_port);
+  // Like parse, but returns false instead of throwing when `host` is not numeric.
+  static bool try_parse(std::string_view host, std::uint16_t port, endpoint& out) noexcept;
+  static endpoint from_sockaddr(const sockaddr* sa, socklen_t len);
+
+  int family() const noexcept { return addr_.ss_family; }
+  std::uint16_t port() const noexcept;
+  void set_port(std::uint16_t p) noexcept;
+  std::string address() const;   // "127.0.0.1", "::1"
+  std::string to_string() const;  // "127.0.0.1:80", "[::1]:80"
+  const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&addr_); }
+  sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&addr_); }
+  socklen_t size() const noexcept { return len_; }
+  void set_size(socklen_t n) noexcept { len_ = n; }
+  static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
+
+  friend bool operator==(const endpoint& a, const endpoint& b) noexcept;
+
+ private:
+  sockaddr_storage addr_;
+  socklen_t len_ = 0;
+};
+
+// Resolves `host` (a name or a numeric address) with getaddrinfo on the blocking pool
+// (coring::run_blocking), so the loop keeps running. Numeric addresses skip the pool.
+// Returns the addresses in the resolver's preferred order (never empty).
+// Cancellation: a cancellation point; a cancelled lookup still finishes on its worker
+// thread (getaddrinfo cannot be interrupted) and then throws coring::cancelled.
+// Errors: std::system_error in resolver_category() (the EAI_* code; the text is
+// gai_strerror's): "resolve nowhere.invalid: Name or service not known".
+//
+//   auto eps = co_await coring::resolve("localhost", 8080);
+task<std::vector<endpoint>> resolve(std::string host, std::uint16_t port);
+
+// The error category of resolve's failures (values are getaddrinfo's EAI_* codes).
+const std::error_category& resolver_category() noexcept;
+
+class tcp_stream;
+class tcp_listener;
+
+namespace detail {
+
+// Throws std::system_error for a failed socket call: "<op> <peer address>: <strerror>".
+[[noreturn]] void throw_socket_error(int res, const char* op, int fd);
+
+// IORING_OP_RECV. Result: bytes received, 0 when the peer closed its side.
+class recv_op : public io_op<recv_op> {
+ public:
+  static constexpr const char* op_name = "recv";
+  recv_op(int fd, void* buf, std::size_t len, int flags) noexcept
+      : fd_(fd), buf_(buf), len_(len > 0x7fffffffu ? 0x7fffffffu : static_cast<unsigned>(len)), flags_(flags) {}
+  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_recv(sqe, fd_, buf_, len_, flags_); }
+  std::size_t result(int res, unsigned) {
+    if (res < 0) throw_socket_error(res, "recv", fd_);
+    return static_cast<std::size_t>(res);
+  }
+
+ private:
+  int fd_;
+  void* buf_;
+  unsigned len_;
+  int flags_;
+};
+
+// IORING_OP_SEND with MSG_NOSIGNAL (a closed peer is EPIPE, never SIGPIPE). Result:
+// bytes sent.
+class send_op : public io_op<send_op> {
+ public:
+  static constexpr const char* op_name = "send";
+  send_op(int fd, const void* buf, std::size_t len, int flags) noexcept
+      : fd_(fd), buf_(buf), len_(len > 0x7fffffffu ? 0x7fffffffu : static_cast<unsigned>(len)),
+        flags_(flags | MSG_NOSIGNAL) {}
+  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_send(sqe, fd_, buf_, len_, flags_); }
+  std::size_t result(int res, unsigned) {
+    if (res < 0) throw_socket_error(res, "send", fd_);
+    return static_cast<std::size_t>(res);
+  }
+
+ private:
+  int fd_;
+  const void* buf_;
+  unsigned len_;
+  int flags_;
+};
+
+// IORING_OP_CONNECT to an address kept inside the op (the kernel reads it after submit).
+class connect_op : public io_op<connect_op> {
+ public:
+  static constexpr const char* op_name = "connect";
+  connect_op(int fd, const endpoint& ep) noexcept : fd_(fd), ep_(ep) {}
+  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_connect(sqe, fd_, ep_.data(), ep_.size()); }
+  void result(int res, unsigned) {
+    if (res < 0) throw_errno(res, "connect " + ep_.to_string());
+  }
+
+ private:
+  int fd_;
+  endpoint ep_;
+};
+
+// IORING_OP_SHUTDOWN.
+class shutdown_op : public io_op<shutdown_op> {
+ public:
+  static constexpr const char* op_name = "shutdown";
+  shutdown_op(int fd, int how) noexcept : fd_(fd), how_(how) {}
+  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_shutdown(sqe, fd_, how_); }
+  void result(int res, unsigned) {
+    if (res < 0) throw_socket_error(res, "shutdown", fd_);
+  }
+
+ private:
+  int fd_;
+  int how_;
+};
+
+// IORING_OP_SENDMSG / IORING_OP_RECVMSG for datagrams; the msghdr, iovec and address live
+// in the op.
+class sendto_op : public io_op<sendto_op> {
+ public:
+  static constexpr const char* op_name = "sendto";
+  sendto_op(int fd, const void* buf, std::size_t len, const endpoint& to) noexcept;
+  sendto_op(sendto_op&& o) noexcept;
+  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_sendmsg(sqe, fd_, &msg_, MSG_NOSIGNAL); }
+  std::size_t result(int res, unsigned);
+
+ private:
+  int fd_;
+  endpoint to_;
+  iovec iov_;
+  msghdr msg_;
+};
+
+struct datagram {
+  std::size_t size = 0;  // bytes stored in the buffer
+  endpoint from;         // the sender
+  bool truncated = false;  // the datagram was larger than the buffer (MSG_TRUNC)
+};
+
+class recvfrom_op : public io_op<recvfrom_op> {
+ public:
+  static constexpr const char* op_name = "recvfrom";
+  recvfrom_op(int fd, void* buf, std::size_t len) noexcept;
+  recvfrom_op(recvfrom_op&& o) noexcept;
+  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_recvmsg(sqe, fd_, &msg_, MSG_TRUNC); }
+  datagram result(int res, unsigned);
+
+ private:
+  int fd_;
+  endpoint from_;
+  iovec iov_;
+  msghdr msg_;
+};
+
+struct listener_state;
+struct accept_tag {};
+
+// The awaiter of tcp_listener::accept(): takes a connection the multishot accept already
+// queued, or waits in FIFO order for the next one.
+class accept_op : public waiter, public hook<accept_tag> {
+ public:
+  explicit accept_op(listener_state* st) noexcept : st_(st) {}
+  accept_op(accept_op&& o) noexcept : waiter(), hook<accept_tag>(), st_(o.st_) {}
+  accept_op& operator=(accept_op&&) = delete;
+  ~accept_op();
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  tcp_stream await_resume();
+
+  // Called by the listener: hand over a connection (fd >= 0) or an error (-errno).
+  void deliver(int fd_or_error) noexcept;
+
+ private:
+  static void on_abort(wait_hook* w) noexcept;
+  listener_state* st_;
+  int result_ = -1;
+  bool have_result_ = false;
+};
+
+}  // namespace detail
+
+// A connected TCP socket (TCP_NODELAY on). Move-only; the destructor closes the socket
+// with close(2) if close() was not awaited.
+class tcp_stream {
+ public:
+  tcp_stream() noexcept = default;
+  // Adopts a connected socket descriptor.
+  explicit tcp_stream(int fd) noexcept : fd_(fd) {}
+  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  tcp_stream& operator=(tcp_stream&& o) noexcept;
+  ~tcp_stream() { detail::close_fd_now(fd_); }
+
+  // Connects to `host` (an IPv4/IPv6 literal or a host name, resolved on the blocking
+  // pool) at `port`, trying each resolved address in turn.
+  // Cancellation: a cancellation point; the half-made socket is closed.
+  // Errors: std::system_error from the last address tried, e.g. "connect 127.0.0.1:9:
+  // Connection refused"; resolve's errors for an unknown name.
+  //
+  //   auto s = co_await coring::tcp_stream::connect("127.0.0.1", 8080);
+  static task<tcp_stream> connect(std::string host, std::uint16_t port);
+  // Connects to one address.
+  static task<tcp_stream> connect(endpoint ep);
+
+  // Receives at most buf.size() bytes; returns how many, 0 when the peer closed its side
+  // (then every further read returns 0). One IORING_OP_RECV.
+  // Cancellation: cancel-safe: either bytes are returned or they stay in the socket.
+  // Errors: std::system_error (ECONNRESET on a reset) "recv 127.0.0.1:80: ...".
+  //
+  //   std::size_t n = co_await s.read_some(std::span(buf));
+  detail::recv_op read_some(std::span<char> buf) noexcept { return {fd_, buf.data(), buf.size(), 0}; }
+  detail::recv_op read_some(std::span<std::byte> buf) noexcept { return {fd_, buf.data(), buf.size(), 0}; }
+  detail::recv_op read_some(void* data, std::size_t n) noexcept { return {fd_, data, n, 0}; }
+
+  // Fills the whole buffer. Uses MSG_WAITALL, so usually one operation.
+  // Cancellation: NOT cancel-safe: bytes received before the cancel are in `buf`, but
+  // how many is not reported; treat the stream as unusable after a cancelled read_exact.
+  // Errors: a peer that closes before the buffer is full gives
+  // std::system_error(ECONNRESET) "read_exact 127.0.0.1:80: connection closed by peer after
+  // 3 of 8 bytes: Connection reset by peer"; otherwise as read_some.
+  //
+  //   std::array<char, 8> header; co_await s.read_exact(header);
+  task<void> read_exact(std::span<char> buf);
+  task<void> read_exact(std::span<std::byte> buf);
+
+  // Sends at most data.size() bytes; returns how many. One IORING_OP_SEND.
+  // Cancellation: cancel-safe (returns what was sent). Errors: EPIPE / ECONNRESET when the
+  // peer is gone (never SIGPIPE).
+  detail::send_op write_some(std::string_view data) noexcept { return {fd_, data.data(), data.size(), 0}; }
+  detail::send_op write_some(std::span<const std::byte> data) noexcept { return {fd_, data.data(), data.size(), 0}; }
+
+  // Sends all of `data` (MSG_WAITALL: usually one operation, looped on a short send).
+  // Cancellation: NOT cancel-safe: part of the data may have been sent. Errors: as
+  // write_some. The data must stay alive until the await finishes.
+  //
+  //   co_await s.write_all("GET / HTTP/1.1\r\n\r\n");
+  task<void> write_all(std::string_view data);
+  task<void> write_all(std::span<const std::byte> data);
+
+  // Shuts down one or both directions (SHUT_WR by default: the peer reads end-of-stream
+  // but can still send). Errors: ENOTCONN when not connected.
+  detail::shutdown_op shutdown(int how = SHUT_WR) noexcept { return {fd_, how}; }
+
+  // Closes the socket with IORING_OP_CLOSE. Not a cancellation point: the socket is
+  // always closed (a pending cancellation surfaces at the next suspension point).
+  // Closing an already closed stream does nothing.
+  //
+  //   co_await s.close();
+  [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
+
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int native_handle() const noexcept { return fd_; }
+  // Gives up ownership of the descriptor.
+  int release() noexcept { return std::exchange(fd_, -1); }
+  // Addresses of this end and of the peer (getsockname / getpeername; system_error).
+  endpoint local_endpoint() const;
+  endpoint peer_endpoint() const;
+
+ private:
+  int fd_ = -1;
+};
+
+// A listening TCP socket (SO_REUSEADDR, TCP_NODELAY inherited by accepted sockets) with ONE
+// multishot accept in the kernel serving every accept() call. Connections that arrive while
+// nobody awaits accept() are queued (and closed, not leaked, if the listener closes first).
+// Move-only.
+//
+//   auto l = coring::tcp_listener::bind("0.0.0.0", 8080);
+//   auto l2 = coring::tcp_listener::bind("[::1]:0");
+class tcp_listener {
+ public:
+  tcp_listener() noexcept;
+  tcp_listener(tcp_listener&&) noexcept;
+  tcp_listener& operator=(tcp_listener&&) noexcept;
+  // Closes the listener and waits (in the kernel) for the multishot accept to end; must
+  // run on the runtime's thread while the runtime exists if accept() was ever awaited.
+  ~tcp_listener();
+
+  // Creates the socket, binds and listens (synchronous system calls: they never block).
+  // `host` is numeric or "", "*" (all IPv4 interfaces), "localhost"; port 0 picks a free
+  // port (see local_port()). Errors: std::system_error "bind 127.0.0.1:80: Permission
+  // denied"; std::invalid_argument for a host name (resolve it first).
+  static tcp_listener bind(std::string_view host, std::uint16_t port, int backlog = 1024);
+  // "host:port", e.g. "127.0.0.1:8080" or "[::]:0".
+  static tcp_listener bind(std::string_view host_port, int backlog = 1024);
+  static tcp_listener bind(const endpoint& ep, int backlog = 1024);
+
+  // Waits for the next connection (FIFO among several awaiting tasks). The first call arms
+  // the multishot accept; after that, accepting costs no SQE.
+  // Cancellation: a cancellation point; a connection that arrives for a cancelled accept
+  // stays queued for the next one (nothing is lost or leaked).
+  // Errors: std::system_error from the kernel (EMFILE...); EBADF "accept 0.0.0.0:8080:
+  // listener closed" when the listener is closed (also for tasks already waiting).
+  //
+  //   coring::tcp_stream s = co_await l.accept();
+  detail::accept_op accept();
+
+  // Stops listening at once and releases the port (shutdown(2), then cancels the multishot
+  // accept and closes the socket); queued connections are closed; tasks waiting in accept()
+  // get EBADF. Idempotent. Synchronous: no await needed, fine to call from a destructor.
+  void close() noexcept;
+
+  bool is_open() const noexcept;
+  std::uint16_t local_port() const noexcept;
+  const endpoint& local_endpoint() const noexcept;
+  int native_handle() const noexcept;
+  // Connections accepted by the kernel and not yet taken by accept().
+  std::size_t queued() const noexcept;
+
+ private:
+  std::unique_ptr<detail::listener_state> st_;
+};
+
+// A UDP socket. Move-only; closed by the destructor.
+//
+//   auto u = coring::udp_socket::bind("127.0.0.1", 0);
+//   co_await u.send_to("hi", coring::endpoint::parse("127.0.0.1", port));
+//   char buf[1500]; auto d = co_await u.recv_from(buf);   // d.size, d.from
+class udp_socket {
+ public:
+  udp_socket() noexcept = default;
+  udp_socket(udp_socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  udp_socket& operator=(udp_socket&& o) noexcept;
+  ~udp_socket() { detail::close_fd_now(fd_); }
+
+  // A socket bound to host:port (numeric host, as tcp_listener::bind; port 0 picks one).
+  // Errors: std::system_error "bind 127.0.0.1:53: ...".
+  static udp_socket bind(std::string_view host, std::uint16_t port);
+  static udp_socket bind(const endpoint& ep);
+
+  // Sends one datagram. Cancellation: a cancellation point (single operation).
+  // Errors: std::system_error "sendto 127.0.0.1:9: ..." (e.g. EMSGSIZE).
+  detail::sendto_op send_to(std::string_view data, const endpoint& to) noexcept {
+    return {fd_, data.data(), data.size(), to};
+  }
+  detail::sendto_op send_to(std::span<const std::byte> data, const endpoint& to) noexcept {
+    return {fd_, data.data(), data.size(), to};
+  }
+  // Receives one datagram into `buf`: size, sender, and whether it was truncated.
+  // Cancellation: cancel-safe (single operation). Errors: std::system_error (ECONNREFUSED
+  // after sending to a closed port on loopback).
+  detail::recvfrom_op recv_from(std::span<char> buf) noexcept { return {fd_, buf.data(), buf.size()}; }
+  detail::recvfrom_op recv_from(std::span<std::byte> buf) noexcept { return {fd_, buf.data(), buf.size()}; }
+
+  [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int native_handle() const noexcept { return fd_; }
+  std::uint16_t local_port() const;
+  endpoint local_endpoint() const;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace coring

@@ -1,0 +1,40 @@
+// Waiting for POSIX signals on the ring (layer 7), so a service can shut down gracefully:
+// wait for SIGINT/SIGTERM in one task, then cancel the task group that runs everything.
+//
+//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+//     tg.spawn(serve(listener), "serve");
+//     int sig = co_await coring::wait_for_signal({SIGINT, SIGTERM});
+//     fmt::print("got signal {}, stopping\n", sig);
+//     tg.cancel();
+//   });
+//
+// How: the signals are blocked for the calling thread (pthread_sigmask), a signalfd for
+// them is read with one IORING_OP_READ, and the mask is restored when the wait ends (only
+// the signals this call blocked are unblocked, and only when no other wait on this thread
+// still needs them). coring's blocking pool threads block all signals, so a signal sent to
+// the process reaches the loop thread's signalfd. In a program with OTHER threads, block
+// the signals in every thread first (e.g. call coring::block_signals in main before
+// starting threads), or the kernel may deliver them to a thread that does not block them.
+#pragma once
+
+#include <initializer_list>
+
+#include "coring/task.hpp"
+
+namespace coring {
+
+// Waits until one of `signals` is delivered to this thread or the process, and returns its
+// number. A signal already pending when the call starts is returned at once.
+// Cancellation: a cancellation point; the signalfd is closed and the mask restored.
+// Errors: std::invalid_argument for an empty list, SIGKILL/SIGSTOP or a number out of
+// range; std::system_error "signalfd: ..." if the kernel refuses.
+//
+//   int sig = co_await coring::wait_for_signal({SIGINT, SIGTERM});
+task<int> wait_for_signal(std::initializer_list<int> signals);
+
+// Blocks `signals` for the calling thread (and threads it creates afterwards). Optional:
+// call it early in main when the program starts threads of its own.
+// Errors: std::invalid_argument as wait_for_signal.
+void block_signals(std::initializer_list<int> signals);
+
+}  // namespace coring

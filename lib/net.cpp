@@ -1,0 +1,572 @@
+#include "coring/net.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "coring/blocking.hpp"
+
+namespace coring {
+
+// ---- endpoint ----
+
+endpoint::endpoint() noexcept { std::memset(&addr_, 0, sizeof addr_); }
+
+bool endpoint::try_parse(std::string_view host, std::uint16_t port, endpoint& out) noexcept {
+  out = endpoint();
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  char buf[INET6_ADDRSTRLEN + 1];
+  if (host.size() >= sizeof buf) return false;
+  std::memcpy(buf, host.data(), host.size());
+  buf[host.size()] = '\0';
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.addr_);
+  if (::inet_pton(AF_INET, buf, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    out.len_ = sizeof(sockaddr_in);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.addr_);
+  if (::inet_pton(AF_INET6, buf, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    out.len_ = sizeof(sockaddr_in6);
+    return true;
+  }
+  out = endpoint();
+  return false;
+}
+
+endpoint endpoint::parse(std::string_view host, std::uint16_t port) {
+  endpoint ep;
+  if (!try_parse(host, port, ep))
+    throw std::invalid_argument(fmt::format(
+        "coring::endpoint: '{}' is not a numeric IPv4/IPv6 address; pass one like 127.0.0.1 or "
+        "::1, or resolve the name with co_await coring::resolve(host, port)",
+        host));
+  return ep;
+}
+
+endpoint endpoint::parse(std::string_view host_port) {
+  const auto bad = [&](const char* why) {
+    return std::invalid_argument(fmt::format(
+        "coring::endpoint: '{}' {}; expected host:port like 127.0.0.1:8080 or [::1]:8080",
+        host_port, why));
+  };
+  std::size_t colon;
+  if (!host_port.empty() && host_port.front() == '[') {
+    const std::size_t close = host_port.find(']');
+    if (close == std::string_view::npos) throw bad("has no closing ']'");
+    colon = close + 1;
+    if (colon >= host_port.size() || host_port[colon] != ':') throw bad("has no port");
+  } else {
+    colon = host_port.rfind(':');
+    if (colon == std::string_view::npos) throw bad("has no port");
+    if (host_port.find(':') != colon) throw bad("is an IPv6 address without brackets");
+  }
+  const std::string_view p = host_port.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc() || ptr != p.data() + p.size() || p.empty() || port > 65535)
+    throw bad("has an invalid port");
+  return parse(host_port.substr(0, colon), static_cast<std::uint16_t>(port));
+}
+
+endpoint endpoint::from_sockaddr(const sockaddr* sa, socklen_t len) {
+  endpoint ep;
+  if (len > sizeof ep.addr_) throw std::invalid_argument("coring::endpoint: address too long");
+  std::memcpy(&ep.addr_, sa, len);
+  ep.len_ = len;
+  return ep;
+}
+
+std::uint16_t endpoint::port() const noexcept {
+  if (addr_.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&addr_)->sin_port);
+  if (addr_.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr_)->sin6_port);
+  return 0;
+}
+
+void endpoint::set_port(std::uint16_t p) noexcept {
+  if (addr_.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&addr_)->sin_port = htons(p);
+  if (addr_.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&addr_)->sin6_port = htons(p);
+}
+
+std::string endpoint::address() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr_.ss_family == AF_INET)
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr_)->sin_addr, buf, sizeof buf);
+  else if (addr_.ss_family == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr_)->sin6_addr, buf, sizeof buf);
+  else
+    return "?";
+  return buf;
+}
+
+std::string endpoint::to_string() const {
+  if (addr_.ss_family == AF_INET6) return fmt::format("[{}]:{}", address(), port());
+  return fmt::format("{}:{}", address(), port());
+}
+
+bool operator==(const endpoint& a, const endpoint& b) noexcept {
+  return a.len_ == b.len_ && std::memcmp(&a.addr_, &b.addr_, a.len_) == 0;
+}
+
+// ---- resolve ----
+
+namespace {
+
+class resolver_category_impl : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "coring.resolver"; }
+  std::string message(int ev) const override { return ::gai_strerror(ev); }
+};
+
+endpoint local_of(int fd) {
+  endpoint ep;
+  socklen_t len = endpoint::capacity();
+  if (::getsockname(fd, ep.data(), &len) < 0) throw_errno(-errno, fmt::format("getsockname fd {}", fd));
+  ep.set_size(len);
+  return ep;
+}
+
+// "127.0.0.1:80" for the peer of a connected socket, else this end's address, else "fd N".
+std::string describe_socket(int fd) {
+  endpoint ep;
+  socklen_t len = endpoint::capacity();
+  if (fd >= 0 && ::getpeername(fd, ep.data(), &len) == 0) {
+    ep.set_size(len);
+    return ep.to_string();
+  }
+  len = endpoint::capacity();
+  if (fd >= 0 && ::getsockname(fd, ep.data(), &len) == 0 && ep.port() != 0) {
+    ep.set_size(len);
+    return "local " + ep.to_string();
+  }
+  return fmt::format("fd {}", fd);
+}
+
+void set_nodelay(int fd) noexcept {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+int open_socket(const endpoint& ep, int type, const char* what) {
+  if (ep.family() != AF_INET && ep.family() != AF_INET6)
+    throw std::invalid_argument(fmt::format("coring::{}: the endpoint is empty; make one with coring::endpoint::parse", what));
+  const int fd = ::socket(ep.family(), type | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno(-errno, fmt::format("socket for {}", ep.to_string()));
+  return fd;
+}
+
+}  // namespace
+
+const std::error_category& resolver_category() noexcept {
+  static const resolver_category_impl cat;
+  return cat;
+}
+
+task<std::vector<endpoint>> resolve(std::string host, std::uint16_t port) {
+  endpoint ep;
+  if (endpoint::try_parse(host, port, ep)) co_return std::vector<endpoint>{ep};
+  struct answer {
+    int rc = 0;
+    int err = 0;
+    std::vector<endpoint> eps;
+  };
+  answer a = co_await run_blocking([&host, port]() {
+    answer r;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    r.rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+    r.err = errno;
+    if (r.rc != 0) return r;
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+      if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+      endpoint e = endpoint::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
+      e.set_port(port);
+      r.eps.push_back(e);
+    }
+    ::freeaddrinfo(res);
+    return r;
+  });
+  if (a.rc == EAI_SYSTEM) throw_errno(-a.err, "resolve " + host);
+  if (a.rc != 0) throw std::system_error(a.rc, resolver_category(), "resolve " + host);
+  if (a.eps.empty())
+    throw std::system_error(EAI_NONAME, resolver_category(), "resolve " + host + " (no IPv4/IPv6 address)");
+  co_return std::move(a.eps);
+}
+
+namespace detail {
+
+void throw_socket_error(int res, const char* op, int fd) {
+  throw_errno(res, fmt::format("{} {}", op, describe_socket(fd)));
+}
+
+// ---- datagram ops ----
+
+sendto_op::sendto_op(int fd, const void* buf, std::size_t len, const endpoint& to) noexcept
+    : fd_(fd), to_(to) {
+  iov_.iov_base = const_cast<void*>(buf);
+  iov_.iov_len = len;
+  std::memset(&msg_, 0, sizeof msg_);
+  msg_.msg_name = to_.data();
+  msg_.msg_namelen = to_.size();
+  msg_.msg_iov = &iov_;
+  msg_.msg_iovlen = 1;
+}
+
+sendto_op::sendto_op(sendto_op&& o) noexcept
+    : sendto_op(o.fd_, o.iov_.iov_base, o.iov_.iov_len, o.to_) {}
+
+std::size_t sendto_op::result(int res, unsigned) {
+  if (res < 0) throw_errno(res, "sendto " + to_.to_string());
+  return static_cast<std::size_t>(res);
+}
+
+recvfrom_op::recvfrom_op(int fd, void* buf, std::size_t len) noexcept : fd_(fd) {
+  iov_.iov_base = buf;
+  iov_.iov_len = len;
+  std::memset(&msg_, 0, sizeof msg_);
+  msg_.msg_name = from_.data();
+  msg_.msg_namelen = endpoint::capacity();
+  msg_.msg_iov = &iov_;
+  msg_.msg_iovlen = 1;
+}
+
+recvfrom_op::recvfrom_op(recvfrom_op&& o) noexcept : recvfrom_op(o.fd_, o.iov_.iov_base, o.iov_.iov_len) {}
+
+datagram recvfrom_op::result(int res, unsigned) {
+  if (res < 0) throw_socket_error(res, "recvfrom", fd_);
+  datagram d;
+  const auto n = static_cast<std::size_t>(res);
+  d.truncated = n > iov_.iov_len;
+  d.size = d.truncated ? iov_.iov_len : n;
+  // The kernel writes the sender's address; its length follows from the family.
+  if (from_.family() == AF_INET) from_.set_size(sizeof(sockaddr_in));
+  else if (from_.family() == AF_INET6) from_.set_size(sizeof(sockaddr_in6));
+  d.from = from_;
+  return d;
+}
+
+// ---- listener ----
+
+struct listener_state : completion {
+  int fd = -1;
+  endpoint local;
+  std::deque<int> ready;                  // accepted, not yet taken
+  ilist<accept_op, accept_tag> waiters;   // FIFO of suspended accept() calls
+  int pending_error = 0;                  // a multishot error nobody was waiting for
+  loop* lp = nullptr;
+  unsigned char pending = 0;              // CQEs the kernel still owes us (accept, cancel)
+  bool armed = false;                     // the multishot accept is in the kernel
+  bool closed = false;
+
+  listener_state() noexcept { complete = &on_cqe; }
+  listener_state(const listener_state&) = delete;
+  listener_state& operator=(const listener_state&) = delete;
+
+  void arm() {
+    lp = &current_loop();
+    io_uring_sqe* sqe = lp->get_sqe();
+    io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    sqe->user_data = user_data(this, tag_op);
+    armed = true;
+    ++pending;
+  }
+
+  static void on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
+    auto* self = static_cast<listener_state*>(c);
+    if ((cqe.user_data & tag_mask) == tag_cancel) {
+      --self->pending;
+      return;
+    }
+    if (!(cqe.flags & IORING_CQE_F_MORE)) {
+      self->armed = false;
+      --self->pending;
+    }
+    const int res = cqe.res;
+    if (res >= 0) {
+      if (self->closed)
+        close_fd_now(res);
+      else if (accept_op* w = self->waiters.pop_front())
+        w->deliver(res);
+      else
+        self->ready.push_back(res);
+    } else if (!self->closed) {
+      // A connection that died in the backlog is nobody's business; anything else
+      // (EMFILE, ENFILE, ENOMEM...) is reported to the next accept().
+      const bool transient = res == -ECONNABORTED || res == -EINTR || res == -EAGAIN || res == -ECANCELED;
+      if (!transient) {
+        if (accept_op* w = self->waiters.pop_front())
+          w->deliver(res);
+        else
+          self->pending_error = res;
+      }
+    }
+    // The multishot ended (an error, or the kernel stopped it) while tasks still wait.
+    if (!self->armed && !self->closed && !self->waiters.empty()) self->arm();
+  }
+
+  void close() noexcept {
+    if (closed) return;
+    closed = true;
+    if (fd >= 0) {
+      // shutdown(2) takes the socket out of LISTEN at once (releasing the port for a new
+      // bind), even though the multishot accept still holds a reference to the file.
+      ::shutdown(fd, SHUT_RDWR);
+      if (armed && lp && tls.lp == lp) {
+        io_uring_sqe* sqe = lp->get_sqe();
+        io_uring_prep_cancel64(sqe, user_data(this, tag_op), 0);
+        sqe->user_data = user_data(this, tag_cancel);
+        ++pending;
+      }
+      close_fd_now(fd);
+      fd = -1;
+    }
+    for (int f : ready) close_fd_now(f);
+    ready.clear();
+    pending_error = 0;
+    while (accept_op* w = waiters.pop_front()) w->deliver(-EBADF);
+  }
+
+  // True once no CQE can name this record any more.
+  bool settle() noexcept {
+    if (pending && lp && tls.lp == lp) lp->drain(pending);
+    return pending == 0;
+  }
+};
+
+accept_op::~accept_op() {
+  if (have_result_ && result_ >= 0) close_fd_now(result_);  // delivered but never taken
+}
+
+bool accept_op::await_ready() {
+  if (tls.node->cancelled()) {
+    refused = true;
+    return true;
+  }
+  if (!st_->ready.empty()) {
+    result_ = st_->ready.front();
+    st_->ready.pop_front();
+    have_result_ = true;
+    return true;
+  }
+  if (st_->pending_error || st_->closed || st_->fd < 0) {
+    result_ = st_->pending_error ? std::exchange(st_->pending_error, 0) : -EBADF;
+    have_result_ = true;
+    return true;
+  }
+  return false;
+}
+
+bool accept_op::await_suspend(std::coroutine_handle<> h) {
+  if (!st_->armed) st_->arm();
+  if (!park(h, &on_abort, "accept")) return false;
+  st_->waiters.push_back(*this);
+  return true;
+}
+
+void accept_op::deliver(int fd_or_error) noexcept {
+  result_ = fd_or_error;
+  have_result_ = true;
+  wake(true);
+}
+
+void accept_op::on_abort(wait_hook* w) noexcept {
+  auto* self = static_cast<accept_op*>(static_cast<waiter*>(w));
+  ilist<accept_op, accept_tag>::erase(*self);
+  self->wake(false);
+}
+
+tcp_stream accept_op::await_resume() {
+  done_waiting();
+  if (refused || (aborted && !have_result_)) throw cancelled{};
+  have_result_ = false;
+  const int r = std::exchange(result_, -1);
+  if (r == -EBADF && st_->closed)
+    throw_errno(r, fmt::format("accept {}: listener closed", st_->local.to_string()));
+  if (r < 0) throw_errno(r, "accept " + st_->local.to_string());
+  return tcp_stream(r);
+}
+
+}  // namespace detail
+
+// ---- tcp_listener ----
+
+tcp_listener::tcp_listener() noexcept = default;
+tcp_listener::tcp_listener(tcp_listener&&) noexcept = default;
+
+tcp_listener& tcp_listener::operator=(tcp_listener&& o) noexcept {
+  if (this != &o) {
+    tcp_listener old(std::move(*this));  // closes the previous listener on scope exit
+    st_ = std::move(o.st_);
+  }
+  return *this;
+}
+
+tcp_listener::~tcp_listener() {
+  if (!st_) return;
+  st_->close();
+  // If the kernel may still post a CQE naming the state and we cannot wait for it here
+  // (wrong thread, runtime gone), leak the small record rather than let the CQE hit freed
+  // memory.
+  if (!st_->settle()) (void)st_.release();
+}
+
+tcp_listener tcp_listener::bind(const endpoint& ep, int backlog) {
+  const int fd = open_socket(ep, SOCK_STREAM, "tcp_listener::bind");
+  auto st = std::make_unique<detail::listener_state>();
+  st->fd = fd;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  set_nodelay(fd);  // inherited by accepted sockets
+  if (::bind(fd, ep.data(), ep.size()) < 0) {
+    const int e = errno;
+    detail::close_fd_now(fd);
+    st->fd = -1;
+    throw_errno(-e, "bind " + ep.to_string());
+  }
+  if (::listen(fd, backlog) < 0) {
+    const int e = errno;
+    detail::close_fd_now(fd);
+    st->fd = -1;
+    throw_errno(-e, "listen " + ep.to_string());
+  }
+  st->local = local_of(fd);
+  tcp_listener l;
+  l.st_ = std::move(st);
+  return l;
+}
+
+tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int backlog) {
+  return bind(endpoint::parse(host, port), backlog);
+}
+
+tcp_listener tcp_listener::bind(std::string_view host_port, int backlog) {
+  return bind(endpoint::parse(host_port), backlog);
+}
+
+detail::accept_op tcp_listener::accept() {
+  if (!st_)
+    throw std::logic_error("coring::tcp_listener::accept: the listener is empty (moved from or default-constructed); create it with tcp_listener::bind");
+  return detail::accept_op(st_.get());
+}
+
+void tcp_listener::close() noexcept {
+  if (st_) st_->close();
+}
+
+bool tcp_listener::is_open() const noexcept { return st_ && !st_->closed; }
+std::uint16_t tcp_listener::local_port() const noexcept { return st_ ? st_->local.port() : 0; }
+const endpoint& tcp_listener::local_endpoint() const noexcept {
+  static const endpoint none;
+  return st_ ? st_->local : none;
+}
+int tcp_listener::native_handle() const noexcept { return st_ ? st_->fd : -1; }
+std::size_t tcp_listener::queued() const noexcept { return st_ ? st_->ready.size() : 0; }
+
+// ---- tcp_stream ----
+
+tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
+  if (this != &o) {
+    detail::close_fd_now(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+task<tcp_stream> tcp_stream::connect(endpoint ep) {
+  tcp_stream s(open_socket(ep, SOCK_STREAM, "tcp_stream::connect"));
+  set_nodelay(s.fd_);
+  co_await detail::connect_op(s.fd_, ep);
+  co_return std::move(s);
+}
+
+task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
+  endpoint ep;
+  if (endpoint::try_parse(host, port, ep)) co_return co_await connect(ep);
+  std::vector<endpoint> eps = co_await resolve(host, port);
+  std::exception_ptr last;
+  for (const endpoint& e : eps) {
+    try {
+      co_return co_await connect(e);
+    } catch (const std::system_error&) {
+      last = std::current_exception();
+    }
+  }
+  std::rethrow_exception(last);
+}
+
+task<void> tcp_stream::read_exact(std::span<char> buf) {
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    const std::size_t n = co_await detail::recv_op(fd_, buf.data() + got, buf.size() - got, MSG_WAITALL);
+    if (n == 0)
+      throw_errno(-ECONNRESET, fmt::format("read_exact {}: connection closed by peer after {} of {} bytes",
+                                           describe_socket(fd_), got, buf.size()));
+    got += n;
+  }
+}
+
+task<void> tcp_stream::read_exact(std::span<std::byte> buf) {
+  return read_exact(std::span<char>(reinterpret_cast<char*>(buf.data()), buf.size()));
+}
+
+task<void> tcp_stream::write_all(std::string_view data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    const std::size_t n = co_await detail::send_op(fd_, data.data() + sent, data.size() - sent, MSG_WAITALL);
+    if (n == 0) throw_errno(-EPIPE, fmt::format("send {}", describe_socket(fd_)));
+    sent += n;
+  }
+}
+
+task<void> tcp_stream::write_all(std::span<const std::byte> data) {
+  return write_all(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+}
+
+endpoint tcp_stream::local_endpoint() const { return local_of(fd_); }
+
+endpoint tcp_stream::peer_endpoint() const {
+  endpoint ep;
+  socklen_t len = endpoint::capacity();
+  if (::getpeername(fd_, ep.data(), &len) < 0) throw_errno(-errno, fmt::format("getpeername fd {}", fd_));
+  ep.set_size(len);
+  return ep;
+}
+
+// ---- udp_socket ----
+
+udp_socket& udp_socket::operator=(udp_socket&& o) noexcept {
+  if (this != &o) {
+    detail::close_fd_now(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+udp_socket udp_socket::bind(const endpoint& ep) {
+  udp_socket u;
+  u.fd_ = open_socket(ep, SOCK_DGRAM, "udp_socket::bind");
+  if (::bind(u.fd_, ep.data(), ep.size()) < 0) throw_errno(-errno, "bind " + ep.to_string());
+  return u;
+}
+
+udp_socket udp_socket::bind(std::string_view host, std::uint16_t port) { return bind(endpoint::parse(host, port)); }
+
+std::uint16_t udp_socket::local_port() const { return local_of(fd_).port(); }
+endpoint udp_socket::local_endpoint() const { return local_of(fd_); }
+
+}  // namespace coring
