@@ -14,6 +14,10 @@
 
 coring::task<> demo_basic();
 coring::task<> demo_failure();
+coring::task<> demo_multiple_errors();
+coring::task<> demo_cleanup();
+coring::task<> demo_batching();
+coring::task<> demo_group_timeout();
 
 namespace {
 
@@ -26,6 +30,10 @@ struct demo {
 const demo demos[] = {
     {"basic", "basic task group: results are read after the block", demo_basic},
     {"failure", "failure handling: a child fails, siblings are cancelled, except* per type", demo_failure},
+    {"multiple_errors", "multiple exception types: one except* clause per type, the rest propagates", demo_multiple_errors},
+    {"cleanup", "cancellation cleanup: await cleanup in a shield, then re-raise", demo_cleanup},
+    {"batching", "batching: process_batch in task groups of 10", demo_batching},
+    {"group_timeout", "timeout over a whole task group", demo_group_timeout},
 };
 
 struct row {
