@@ -227,8 +227,11 @@ sendto_op::sendto_op(int fd, const void* buf, std::size_t len, const endpoint& t
   msg_.msg_iovlen = 1;
 }
 
-sendto_op::sendto_op(sendto_op&& o) noexcept
-    : sendto_op(o.fd_, o.iov_.iov_base, o.iov_.iov_len, o.to_) {}
+// The io_op base must be moved too (it carries a link timeout already attached).
+sendto_op::sendto_op(sendto_op&& o) noexcept : io_op(std::move(o)), fd_(o.fd_), to_(o.to_), iov_(o.iov_), msg_(o.msg_) {
+  msg_.msg_name = to_.data();
+  msg_.msg_iov = &iov_;
+}
 
 std::size_t sendto_op::result(int res, unsigned) {
   if (res < 0) throw_errno(res, "sendto " + to_.to_string());
@@ -245,7 +248,10 @@ recvfrom_op::recvfrom_op(int fd, void* buf, std::size_t len) noexcept : fd_(fd) 
   msg_.msg_iovlen = 1;
 }
 
-recvfrom_op::recvfrom_op(recvfrom_op&& o) noexcept : recvfrom_op(o.fd_, o.iov_.iov_base, o.iov_.iov_len) {}
+recvfrom_op::recvfrom_op(recvfrom_op&& o) noexcept : io_op(std::move(o)), fd_(o.fd_), from_(o.from_), iov_(o.iov_), msg_(o.msg_) {
+  msg_.msg_name = from_.data();
+  msg_.msg_iov = &iov_;
+}
 
 datagram recvfrom_op::result(int res, unsigned) {
   if (res < 0) throw_socket_error(res, "recvfrom", fd_);
@@ -450,13 +456,13 @@ tcp_listener tcp_listener::bind(const endpoint& ep, int backlog) {
   return l;
 }
 
-tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int backlog) {
-  return bind(endpoint::parse(host, port), backlog);
+tcp_listener tcp_listener::bind(std::string_view host, int port, int backlog) {
+  if (port < 0 || port > 65535)
+    throw std::invalid_argument(fmt::format("coring::tcp_listener::bind: port {} is out of range; pass 0..65535 (0 picks a free port)", port));
+  return bind(endpoint::parse(host, static_cast<std::uint16_t>(port)), backlog);
 }
 
-tcp_listener tcp_listener::bind(std::string_view host_port, int backlog) {
-  return bind(endpoint::parse(host_port), backlog);
-}
+tcp_listener tcp_listener::bind(std::string_view host_port) { return bind(endpoint::parse(host_port), 1024); }
 
 detail::accept_op tcp_listener::accept() {
   if (!st_)

@@ -14,21 +14,6 @@
 namespace coring {
 namespace {
 
-sigset_t make_set(std::initializer_list<int> signals, const char* who) {
-  if (signals.size() == 0)
-    throw std::invalid_argument(std::string(who) + ": no signals given; pass e.g. {SIGINT, SIGTERM}");
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : signals) {
-    if (s <= 0 || s >= NSIG)
-      throw std::invalid_argument(std::string(who) + ": " + std::to_string(s) + " is not a signal number");
-    if (s == SIGKILL || s == SIGSTOP)
-      throw std::invalid_argument(std::string(who) + ": SIGKILL and SIGSTOP cannot be caught");
-    sigaddset(&set, s);
-  }
-  return set;
-}
-
 // How many waits on this thread need each signal blocked, and whether a wait blocked it
 // (signals the program blocked itself are never unblocked by us).
 struct mask_counts {
@@ -90,15 +75,23 @@ task<int> wait_impl(sigset_t set) {
 
 }  // namespace
 
-task<int> wait_for_signal(std::initializer_list<int> signals) {
-  // Not a coroutine: the list is turned into a set now, so the task does not refer to the
-  // caller's temporary array.
-  return wait_impl(make_set(signals, "coring::wait_for_signal"));
+void signal_set::init() noexcept { sigemptyset(&set_); }
+
+void signal_set::add(int s) {
+  if (s <= 0 || s >= NSIG)
+    throw std::invalid_argument("coring::signal_set: " + std::to_string(s) + " is not a signal number");
+  if (s == SIGKILL || s == SIGSTOP)
+    throw std::invalid_argument("coring::signal_set: SIGKILL and SIGSTOP cannot be caught or blocked");
+  sigaddset(&set_, s);
+  ++count_;
 }
 
-void block_signals(std::initializer_list<int> signals) {
-  const sigset_t set = make_set(signals, "coring::block_signals");
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+void signal_set::check_not_empty() const {
+  if (count_ == 0) throw std::invalid_argument("coring::signal_set: no signals given; pass e.g. {SIGINT, SIGTERM}");
 }
+
+task<int> wait_for_signal(signal_set signals) { return wait_impl(signals.native()); }
+
+void block_signals(signal_set signals) { pthread_sigmask(SIG_BLOCK, &signals.native(), nullptr); }
 
 }  // namespace coring

@@ -347,9 +347,10 @@ class tcp_listener {
   // `host` is numeric or "", "*" (all IPv4 interfaces), "localhost"; port 0 picks a free
   // port (see local_port()). Errors: std::system_error "bind 127.0.0.1:80: Permission
   // denied"; std::invalid_argument for a host name (resolve it first).
-  static tcp_listener bind(std::string_view host, std::uint16_t port, int backlog = 1024);
-  // "host:port", e.g. "127.0.0.1:8080" or "[::]:0".
-  static tcp_listener bind(std::string_view host_port, int backlog = 1024);
+  // Errors also: std::invalid_argument for a port outside 0..65535.
+  static tcp_listener bind(std::string_view host, int port, int backlog = 1024);
+  // "host:port", e.g. "127.0.0.1:8080" or "[::]:0" (backlog 1024).
+  static tcp_listener bind(std::string_view host_port);
   static tcp_listener bind(const endpoint& ep, int backlog = 1024);
 
   // Waits for the next connection (FIFO among several awaiting tasks). The first call arms

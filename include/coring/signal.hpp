@@ -17,24 +17,47 @@
 // starting threads), or the kernel may deliver them to a thread that does not block them.
 #pragma once
 
-#include <initializer_list>
+#include <signal.h>
+
+#include <concepts>
 
 #include "coring/task.hpp"
 
 namespace coring {
 
+// A set of signal numbers, written as a braced list: {SIGINT, SIGTERM}. (A class rather
+// than std::initializer_list because GCC 12 cannot keep an initializer_list's array alive
+// across a co_await.) Errors: std::invalid_argument for an empty list, SIGKILL/SIGSTOP or
+// a number out of range.
+class signal_set {
+ public:
+  template <std::convertible_to<int>... S>
+  signal_set(S... signals) {  // NOLINT: implicit on purpose, for {SIGINT, SIGTERM}
+    init();
+    (add(static_cast<int>(signals)), ...);
+    check_not_empty();
+  }
+  const sigset_t& native() const noexcept { return set_; }
+
+ private:
+  void init() noexcept;
+  void add(int sig);
+  void check_not_empty() const;
+  sigset_t set_;
+  int count_ = 0;
+};
+
 // Waits until one of `signals` is delivered to this thread or the process, and returns its
 // number. A signal already pending when the call starts is returned at once.
 // Cancellation: a cancellation point; the signalfd is closed and the mask restored.
-// Errors: std::invalid_argument for an empty list, SIGKILL/SIGSTOP or a number out of
-// range; std::system_error "signalfd: ..." if the kernel refuses.
+// Errors: std::invalid_argument (from signal_set) for a bad list; std::system_error
+// "signalfd: ..." if the kernel refuses.
 //
 //   int sig = co_await coring::wait_for_signal({SIGINT, SIGTERM});
-task<int> wait_for_signal(std::initializer_list<int> signals);
+task<int> wait_for_signal(signal_set signals);
 
 // Blocks `signals` for the calling thread (and threads it creates afterwards). Optional:
 // call it early in main when the program starts threads of its own.
-// Errors: std::invalid_argument as wait_for_signal.
-void block_signals(std::initializer_list<int> signals);
+void block_signals(signal_set signals);
 
 }  // namespace coring
