@@ -32,6 +32,7 @@ asio::awaitable<void> echo(tcp::socket sock) {
   }
 }
 
+// Ends (with operation_aborted) when the acceptor is closed.
 asio::awaitable<void> listen(tcp::acceptor& acceptor) {
   for (;;) {
     tcp::socket sock = co_await acceptor.async_accept(asio::use_awaitable);
@@ -56,9 +57,12 @@ int main(int argc, char** argv) {
     asio::io_context ctx(1);  // one thread: lets Asio skip its cross-thread locking
     tcp::acceptor acceptor(
         ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+    // Stop order matters: close the acceptor, let the accept loop finish, and only then
+    // stop the context. Stopping with the accept still pending leaves its coroutine frame
+    // (which refers to the acceptor) to be destroyed after the acceptor (use after free).
     asio::signal_set signals(ctx, SIGINT, SIGTERM);
-    signals.async_wait([&](auto, auto) { ctx.stop(); });
-    asio::co_spawn(ctx, listen(acceptor), asio::detached);
+    signals.async_wait([&](auto, auto) { acceptor.close(); });
+    asio::co_spawn(ctx, listen(acceptor), [&](std::exception_ptr) { ctx.stop(); });
     ctx.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "asio_server: %s\n", e.what());
