@@ -22,7 +22,9 @@
 #include <system_error>
 
 #include <coring/cancel.hpp>
+#include <coring/event.hpp>
 #include <coring/runtime.hpp>
+#include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
 using namespace std::chrono_literals;
@@ -109,6 +111,22 @@ coring::task<int> innermost_forever() {
   co_return 1;
 }
 coring::task<int> middle_forever() { co_return co_await innermost_forever() + 1; }
+
+// Waits for `mine`'s partner before announcing itself: two of these wait for each other.
+coring::task<> wait_then_set(coring::event& theirs, coring::event& mine) {
+  co_await theirs.wait();
+  mine.set();
+}
+
+coring::task<> two_tasks_waiting_for_each_other() {
+  coring::event a_done, b_done;
+  co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+    tg.spawn(wait_then_set(b_done, a_done), "a");
+    tg.spawn(wait_then_set(a_done, b_done), "b");
+    co_await coring::sleep(1ms);  // a pending timer is not a deadlock: run must wait it out
+    frames_while_stuck = coring::stats().frames;
+  });
+}
 
 }  // namespace
 
@@ -210,5 +228,20 @@ TEST_CASE("runtime: a main task waiting on nothing wakeable throws a deadlock er
   }
   CHECK(contains(message, "deadlock"));
   CHECK(frames_while_stuck >= frames_before + 2);  // both frames of the chain were alive
+  CHECK(coring::stats().frames == frames_before);
+}
+
+TEST_CASE("runtime: two tasks waiting on each other's event are reported as a deadlock and every frame is freed") {
+  const auto frames_before = coring::stats().frames;
+  frames_while_stuck = 0;
+  std::string message;
+  try {
+    coring::run(two_tasks_waiting_for_each_other());
+    FAIL("run returned although both children wait forever");
+  } catch (const std::logic_error& e) {
+    message = e.what();
+  }
+  CHECK(contains(message, "deadlock"));
+  CHECK(frames_while_stuck > frames_before + 2);  // main, the group, the body, two children
   CHECK(coring::stats().frames == frames_before);
 }
