@@ -86,6 +86,10 @@ TEST_CASE("queue: move-only items go through put, get and the nowait calls") {
     });
     q.put_nowait(std::make_unique<int>(42));
     CHECK(*q.get_nowait() == 42);
+    // The awaiters move (with_timeout takes them by value) with a move-only item inside.
+    co_await coring::with_timeout(1s, q.put(std::make_unique<int>(5)));
+    auto p = co_await coring::with_timeout(1s, q.get());
+    CHECK(*p == 5);
   }());
 }
 
@@ -364,6 +368,23 @@ TEST_CASE("queue: a get with nobody left to put is reported as a deadlock") {
                       (void)co_await q.get();
                     }()),
                     Catch::Contains("deadlock"));
+}
+
+TEST_CASE("queue: tasks blocked in put and get when the runtime gives up leave the wait lists and free their frames") {
+  CHECK_THROWS_WITH(coring::run([]() -> task<> {
+                      coring::queue<int> empty_q;
+                      coring::queue<int> full_q(1);
+                      full_q.put_nowait(0);
+                      co_await coring::with_task_group([&](task_group& tg) -> task<> {
+                        for (int i = 0; i < 3; ++i) {
+                          tg.spawn([&]() -> task<> { (void)co_await empty_q.get(); });
+                          tg.spawn([&]() -> task<> { co_await full_q.put(1); });
+                        }
+                        co_return;
+                      });
+                    }()),
+                    Catch::Contains("deadlock"));
+  CHECK(coring::stats().frames == 0);
 }
 
 // ---- task_done / join ----
