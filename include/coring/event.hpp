@@ -67,6 +67,7 @@ class event {
   //   ev.clear();
   void clear() noexcept { set_ = false; }
 
+  // Whether the flag is set now. Never throws.
   bool is_set() const noexcept { return set_; }
 
   // Waits until the flag is set; returns at once if it is.
@@ -78,6 +79,9 @@ class event {
   //   co_await ev.wait();
   [[nodiscard]] wait_awaiter wait() noexcept { return wait_awaiter(*this); }
 
+  // A snapshot for logs and tests; fmt-formattable. Never throws.
+  //
+  //   fmt::print("{}\n", ev.statistics());   // event(is_set=false waiters=2 sets=0)
   event_statistics statistics() const noexcept { return {set_, waiters_.waiting(), sets_}; }
 
  private:

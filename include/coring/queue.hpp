@@ -248,9 +248,14 @@ class queue {
   bool empty() const noexcept { return !item_for_newcomer(); }
   // True when put_nowait() would throw queue_full (never for an unbounded queue).
   bool full() const noexcept { return !room_for_newcomer(); }
+  // The bound given at construction; 0 means unbounded.
   std::size_t maxsize() const noexcept { return maxsize_; }
+  // True once shutdown() was called.
   bool is_shut_down() const noexcept { return shut_down_; }
 
+  // A snapshot for logs and tests; fmt-formattable. Never throws.
+  //
+  //   fmt::print("{}\n", q.statistics());   // queue(size=3 maxsize=100 getters=0 ...)
   queue_statistics statistics() const noexcept {
     return {size(),          maxsize_,    getters_.waiting(), putters_.waiting(),
             joiners_.waiting(), unfinished_, shut_down_,         puts_,

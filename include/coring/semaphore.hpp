@@ -160,6 +160,9 @@ class semaphore {
   // True when acquire() would wait.
   bool locked() const noexcept { return count_ == 0 || !waiters_.empty(); }
 
+  // A snapshot for logs and tests; fmt-formattable. Never throws.
+  //
+  //   fmt::print("{}\n", sem.statistics());   // semaphore(value=0 waiters=4 ...)
   semaphore_statistics statistics() const noexcept {
     return {count_, waiters_.waiting(), waiters_.in_flight(), acquired_, waited_};
   }
