@@ -520,3 +520,26 @@ TEST_CASE("net: a udp recv_from is cancelled by with_timeout") {
     CHECK(timed_out);
   }());
 }
+
+TEST_CASE("net: a connect cancelled while the kernel waits for the handshake leaks no descriptor") {
+  coring::run([]() -> coring::task<> {
+    const auto fds = open_fds();
+    // Nobody accepts and the backlog is tiny: once the accept queue is full, the kernel
+    // drops further SYNs and those connects wait in the kernel until cancelled.
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0, 0);
+    std::vector<coring::tcp_stream> connected;
+    int timed_out = 0;
+    for (int i = 0; i < 4; ++i) {
+      try {
+        connected.push_back(co_await coring::with_timeout(30ms, coring::tcp_stream::connect("127.0.0.1", l.local_port())));
+      } catch (const coring::timeout_error&) {
+        ++timed_out;
+      }
+    }
+    CHECK(timed_out > 0);
+    CHECK(open_fds() == fds + 1 + connected.size());
+    connected.clear();
+    l.close();
+    CHECK(open_fds() == fds);
+  }());
+}
