@@ -99,7 +99,7 @@ class header_map {
   void add(std::string name, std::string value);
   // Replaces every field named `name` by one field (or appends it). Errors: as add.
   void set(std::string name, std::string value);
-  // The first value of `name`, or nothing.
+  // The first value of `name`, or nothing. The view is valid until the map is changed.
   std::optional<std::string_view> get(std::string_view name) const;
   bool contains(std::string_view name) const { return get(name).has_value(); }
   // Removes every field named `name`; returns how many.
