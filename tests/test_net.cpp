@@ -543,3 +543,125 @@ TEST_CASE("net: a connect cancelled while the kernel waits for the handshake lea
     CHECK(open_fds() == fds);
   }());
 }
+
+// ---- multishot recv with a provided buffer ring ----
+
+TEST_CASE("net: a multishot reader receives many messages with one recv SQE") {
+  coring::run([]() -> coring::task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    auto [c, s] = co_await connect_pair(l);
+    coring::recv_buffer_pool pool(64, 1024);
+    coring::multishot_reader in(s, pool);
+    char buf[64];
+    co_await c.write_all("first");
+    const std::size_t n0 = co_await in.read_some(buf);  // arms the multishot recv
+    CHECK(std::string(buf, n0) == "first");
+    const auto before = coring::stats().sqes;
+    std::string got;
+    for (int i = 0; i < 20; ++i) {
+      const std::string msg = "msg" + std::to_string(i) + ";";
+      co_await c.write_all(msg);
+      while (got.size() < msg.size()) {
+        const std::size_t n = co_await in.read_some(buf);
+        got.append(buf, n);
+      }
+      CHECK(got == msg);
+      got.clear();
+    }
+    // Only the 20 sends took SQEs: no receive was submitted again.
+    CHECK(coring::stats().sqes - before == 20);
+    co_await c.shutdown();
+    const std::size_t eof = co_await in.read_some(buf);
+    CHECK(eof == 0);
+  }());
+}
+
+TEST_CASE("net: a multishot reader survives an exhausted buffer pool without losing bytes") {
+  coring::run([]() -> coring::task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    auto [c, s] = co_await connect_pair(l);
+    coring::recv_buffer_pool pool(4, 16);  // 64 bytes in all
+    coring::multishot_reader in(s, pool);
+    std::string sent;
+    for (int i = 0; i < 2000; ++i) sent += static_cast<char>('a' + (i * 7) % 26);
+    std::string received;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      tg.spawn([&]() -> coring::task<> {
+        for (std::size_t off = 0; off < sent.size(); off += 100) {
+          co_await c.write_all(std::string_view(sent).substr(off, 100));
+          co_await coring::checkpoint();
+        }
+        co_await c.shutdown();
+      }, "writer");
+      tg.spawn([&]() -> coring::task<> {
+        char buf[10];
+        for (;;) {
+          const std::size_t n = co_await in.read_some(buf);
+          if (n == 0) break;
+          received.append(buf, n);
+        }
+      }, "reader");
+      co_return;
+    });
+    CHECK(received == sent);
+  }());
+}
+
+TEST_CASE("net: a cancelled multishot read keeps the data for the next read") {
+  coring::run([]() -> coring::task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    auto [c, s] = co_await connect_pair(l);
+    coring::recv_buffer_pool pool(8, 256);
+    coring::multishot_reader in(s, pool);
+    char buf[32];
+    auto none = co_await coring::move_on_after(3ms, in.read_some(buf));
+    CHECK(!none);
+    co_await c.write_all("kept");
+    for (int i = 0; i < 1000 && in.buffered() < 4; ++i) co_await coring::sleep(1ms);
+    CHECK(in.buffered() == 4);
+    {
+      // Cancelled with data queued: the data stays.
+      coring::cancel_scope scope;
+      scope.cancel();
+      bool was_cancelled = false;
+      try {
+        co_await in.read_some(buf);
+      } catch (const coring::cancelled&) {
+        was_cancelled = true;
+      }
+      CHECK(was_cancelled);
+    }
+    const std::size_t n = co_await in.read_some(buf);
+    CHECK(std::string(buf, n) == "kept");
+  }());
+}
+
+TEST_CASE("net: a multishot reader reports a reset and its destruction leaks nothing") {
+  coring::run([]() -> coring::task<> {
+    const auto fds = open_fds();
+    {
+      auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+      auto [c, s] = co_await connect_pair(l);
+      coring::recv_buffer_pool pool(8, 256);
+      {
+        coring::multishot_reader idle(c, pool);
+        char b[4];
+        auto none = co_await coring::move_on_after(1ms, idle.read_some(b));  // armed, then dropped
+        CHECK(!none);
+      }
+      coring::multishot_reader in(c, pool);
+      linger lg{1, 0};
+      REQUIRE(::setsockopt(s.native_handle(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+      co_await s.close();
+      char buf[8];
+      int err = 0;
+      try {
+        co_await in.read_some(buf);
+      } catch (const std::system_error& e) {
+        err = e.code().value();
+      }
+      CHECK(err == ECONNRESET);
+    }
+    CHECK(open_fds() == fds);
+  }());
+}

@@ -379,6 +379,94 @@ class tcp_listener {
   std::unique_ptr<detail::listener_state> st_;
 };
 
+// Receive buffers the kernel picks from (a provided buffer ring, IORING_REGISTER_PBUF_RING),
+// for multishot receives: one SQE then serves every receive on a connection. Create it
+// inside a running task; it belongs to that runtime's ring and must outlive every
+// multishot_reader using it. `count` must be a power of two (1..32768).
+// Errors: std::system_error "io_uring_register_buf_ring: ..." (Linux < 5.19);
+// std::invalid_argument for a bad count or size.
+//
+//   coring::recv_buffer_pool pool(256, 4096);
+//   coring::multishot_reader in(stream, pool);
+//   std::size_t n = co_await in.read_some(buf);
+namespace detail {
+struct multishot_state;
+struct starved_tag {};
+}  // namespace detail
+
+class recv_buffer_pool {
+ public:
+  explicit recv_buffer_pool(unsigned count = 256, unsigned size = 4096);
+  ~recv_buffer_pool();
+  recv_buffer_pool(const recv_buffer_pool&) = delete;
+  recv_buffer_pool& operator=(const recv_buffer_pool&) = delete;
+
+  unsigned count() const noexcept { return count_; }
+  unsigned buffer_size() const noexcept { return size_; }
+  std::uint16_t group() const noexcept { return bgid_; }
+  // Used by multishot_reader: the bytes of buffer `bid`, and giving it back to the kernel.
+  char* buffer(unsigned bid) noexcept { return data_ + static_cast<std::size_t>(bid) * size_; }
+  void recycle(unsigned bid) noexcept;
+  // A reader whose multishot ended for lack of buffers: re-armed when one comes back.
+  void wait_for_buffer(detail::multishot_state& st) noexcept;
+
+ private:
+  detail::ilist<detail::multishot_state, detail::starved_tag> starved_;
+  detail::loop* lp_;
+  void* ring_mem_ = nullptr;
+  char* data_ = nullptr;
+  unsigned count_;
+  unsigned size_;
+  std::uint16_t bgid_ = 0;
+};
+
+// A multishot receive on a tcp_stream: ONE IORING_OP_RECV (multishot, buffer select) stays
+// in the kernel and queues every arrival; read_some() copies out of the queue. When the
+// pool runs dry the kernel ends the multishot; it is re-armed as buffers are given back.
+// The stream must outlive the reader; do not mix with tcp_stream::read_some on the same
+// stream. Move-only; the destructor cancels the receive and waits (in the kernel) for it
+// to end, so destroy it on the runtime's thread.
+class multishot_reader {
+ public:
+  multishot_reader(tcp_stream& stream, recv_buffer_pool& pool);
+  multishot_reader(multishot_reader&&) noexcept;
+  multishot_reader& operator=(multishot_reader&&) = delete;
+  ~multishot_reader();
+
+  class read_op;
+  // Like tcp_stream::read_some: returns up to buf.size() bytes, 0 at end of stream.
+  // Cancellation: cancel-safe (received data stays queued for the next call). Not a single
+  // io_uring operation, so with_timeout uses a cancel scope (no linked timeout).
+  // Errors: std::system_error "recv 127.0.0.1:80: Connection reset by peer".
+  read_op read_some(std::span<char> buf) noexcept;
+  read_op read_some(void* data, std::size_t n) noexcept;
+
+  // Bytes received and not yet read.
+  std::size_t buffered() const noexcept;
+
+ private:
+  std::unique_ptr<detail::multishot_state> st_;
+};
+
+class multishot_reader::read_op : detail::waiter {
+ public:
+  read_op(detail::multishot_state* st, char* buf, std::size_t n) noexcept : st_(st), buf_(buf), n_(n) {}
+  read_op(read_op&& o) noexcept : waiter(), st_(o.st_), buf_(o.buf_), n_(o.n_) {}
+  read_op& operator=(read_op&&) = delete;
+  ~read_op();
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  std::size_t await_resume();
+  void wake_reader() noexcept { wake(true); }
+
+ private:
+  static void on_abort(detail::wait_hook* w) noexcept;
+  detail::multishot_state* st_;
+  char* buf_;
+  std::size_t n_;
+  bool waiting_ = false;
+};
+
 // A UDP socket. Move-only; closed by the destructor.
 //
 //   auto u = coring::udp_socket::bind("127.0.0.1", 0);
