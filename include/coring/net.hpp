@@ -22,6 +22,13 @@
 //   co_await c.write_all("ping");
 //   auto n = co_await coring::with_timeout(1s, c.read_some(buf));  // linked timeout: 1 SQE more
 //
+// Receiving with fewer SQEs: a multishot_reader keeps ONE multishot recv per connection in
+// the kernel, filling buffers from a shared recv_buffer_pool (a provided buffer ring):
+//
+//   coring::recv_buffer_pool pool(256, 4096);        // once, inside the runtime
+//   coring::multishot_reader in(s, pool);            // per connection; s outlives it
+//   std::size_t n = co_await in.read_some(buf);      // copies from what already arrived
+//
 // Ownership: tcp_listener, tcp_stream and udp_socket own their descriptor (move-only) and
 // close it in their destructor if it is still open, so a cancelled task never leaks one.
 // They must be used and destroyed on the thread of the runtime that awaited them.
