@@ -665,3 +665,18 @@ TEST_CASE("net: a multishot reader reports a reset and its destruction leaks not
     CHECK(open_fds() == fds);
   }());
 }
+
+TEST_CASE("net: a closed listener's port can be bound again while the old object still exists") {
+  coring::run([]() -> coring::task<> {
+    auto first = coring::tcp_listener::bind("127.0.0.1", 0);
+    const auto port = first.local_port();
+    auto c = co_await coring::tcp_stream::connect("127.0.0.1", port);
+    auto s = co_await first.accept();  // the multishot accept is armed
+    first.close();                     // shutdown + cancel, no await
+    auto second = coring::tcp_listener::bind("127.0.0.1", port);
+    CHECK(second.local_port() == port);
+    auto c2 = co_await coring::tcp_stream::connect("127.0.0.1", port);
+    auto s2 = co_await second.accept();
+    CHECK(s2.is_open());
+  }());
+}
