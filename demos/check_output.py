@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Runs a demo and checks its output, for the meson suite 'demos'.
 
-    check_output.py BINARY EXPECTED...
+    check_output.py BINARY EXPECTED... [-- EXPECTED...]...
 
 Each EXPECTED is one output line. The expected lines must appear in the output in
-this order (other lines may come between them). A plain EXPECTED matches a whole line
+this order (other lines may come between them); a '--' starts another sequence, checked
+on its own from the first line (for lines whose order against the others is not fixed). A plain EXPECTED matches a whole line
 (surrounding spaces ignored); one that starts with '~' is a regular expression searched
 in the line. The demo must also exit with status 0. Exit 77 (skip) is passed through
 for demos that need a kernel feature this machine lacks.
@@ -28,6 +29,16 @@ def main() -> int:
     if proc.returncode != 0:
         print(f"check_output: {binary} exited with {proc.returncode}", file=sys.stderr)
         return 1
+    sequences = [[]]
+    for want in expected:
+        if want == "--":
+            sequences.append([])
+        else:
+            sequences[-1].append(want)
+    return 0 if all(check(out, seq) for seq in sequences) else 1
+
+
+def check(out: list, expected: list) -> bool:
     pos = 0
     for want in expected:
         if want.startswith("~"):
@@ -39,9 +50,9 @@ def main() -> int:
             pos += 1
         if pos == len(out):
             print(f"check_output: expected line not found (in order): {want!r}", file=sys.stderr)
-            return 1
+            return False
         pos += 1
-    return 0
+    return True
 
 
 if __name__ == "__main__":
