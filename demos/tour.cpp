@@ -18,14 +18,17 @@ coring::task<> demo_multiple_errors();
 coring::task<> demo_cleanup();
 coring::task<> demo_batching();
 coring::task<> demo_group_timeout();
+coring::task<> demo_semaphore_fetch();
 coring::task<> demo_producer_consumer();
 coring::task<> demo_fallback();
 coring::task<> demo_partial_failures();
 coring::task<> demo_per_task_timeout();
 coring::task<> demo_gather();
+coring::task<> demo_fetch_all_timeout();
 coring::task<> demo_named_tasks();
 coring::task<> demo_nested_groups();
 coring::task<> demo_service();
+coring::task<> demo_fetch_all();
 
 namespace {
 
@@ -42,15 +45,18 @@ const demo demos[] = {
     {"cleanup", "cancellation cleanup: await cleanup in a shield, then re-raise", demo_cleanup},
     {"batching", "batching: process_batch in task groups of 10", demo_batching},
     {"group_timeout", "timeout over a whole task group", demo_group_timeout},
+    {"semaphore_fetch", "semaphore-limited fetch: 20 HTTP requests, at most 5 at a time", demo_semaphore_fetch},
     {"producer_consumer", "producer/consumer: bounded queue, 5 consumers, sentinels then shutdown()", demo_producer_consumer},
     {"fallback", "fallback chain: primary, then the first alternate to answer", demo_fallback},
     {"partial_failures", "partial failures: successes and failures collected apart", demo_partial_failures},
     {"per_task_timeout", "per-task timeouts: an empty optional (None) on expiry", demo_per_task_timeout},
     {"gather", "gather vs task group: gather_settled is return_exceptions=True", demo_gather},
+    {"fetch_all_timeout", "fetch_all over HTTP: overall timeout, status errors per URL", demo_fetch_all_timeout},
     {"named_tasks", "named tasks and dump_tasks(): who is running, who is stuck, who failed", demo_named_tasks},
     {"nested_groups", "nested groups: an inner failure stays inside, or nests in the outer report", demo_nested_groups},
     {"service", "no detached tasks: a service-owned supervisor for background work; run_blocking for CPU",
      demo_service},
+    {"fetch_all", "fetch_all.cpp (coring_http's demo): keep-alive pool under a semaphore", demo_fetch_all},
 };
 
 struct row {
