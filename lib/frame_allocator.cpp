@@ -7,7 +7,9 @@ namespace {
 
 constexpr std::size_t granule = 64;
 constexpr std::size_t classes = 32;  // up to 2 KiB
-constexpr std::size_t keep_per_class = 1 << 16;
+// Freed frames are kept for reuse up to this many bytes per thread: enough for a burst of
+// 100,000 children without handing pages back to the kernel and faulting them in again.
+constexpr std::size_t keep_bytes = std::size_t(64) << 20;
 
 struct free_block {
   free_block* next;
@@ -15,7 +17,7 @@ struct free_block {
 
 struct pools {
   free_block* head[classes] = {};
-  std::size_t kept[classes] = {};
+  std::size_t kept_bytes = 0;
   std::uint64_t live = 0;
   ~pools() {
     for (std::size_t c = 0; c < classes; ++c) {
@@ -38,7 +40,7 @@ void* frame_alloc(std::size_t size) {
   if (c < classes) {
     if (free_block* b = p.head[c]) {
       p.head[c] = b->next;
-      --p.kept[c];
+      p.kept_bytes -= c * granule;
       return b;
     }
     return ::operator new(c * granule);
@@ -50,11 +52,11 @@ void frame_free(void* ptr, std::size_t size) noexcept {
   pools& p = tl_pools;
   --p.live;
   const std::size_t c = (size + granule - 1) / granule;
-  if (c < classes && p.kept[c] < keep_per_class) {
+  if (c < classes && p.kept_bytes + c * granule <= keep_bytes) {
     auto* b = static_cast<free_block*>(ptr);
     b->next = p.head[c];
     p.head[c] = b;
-    ++p.kept[c];
+    p.kept_bytes += c * granule;
     return;
   }
   ::operator delete(ptr);

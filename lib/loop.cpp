@@ -132,7 +132,7 @@ void loop::run_once(const bool& done) {
     head_ = (head_ + 1) & (cap_ - 1);
     --count_;
     --e.node->queued;
-    tls.node = e.node;
+    this_thread().node = e.node;
     e.h.resume();
   }
   if (ring_.cq_ready()) reap();
@@ -183,12 +183,12 @@ void loop::drain(const unsigned char& pending) {
 // ---- runtime ----
 
 runtime::runtime(runtime_options opts) : loop_(opts) {
-  if (detail::tls.lp)
+  if (detail::this_thread().lp)
     throw std::logic_error(
         "coring: a runtime is already running on this thread; use one runtime per thread "
         "(spawn tasks on it instead of nesting coring::run)");
   saved_ = detail::tls;
-  detail::tls.lp = &loop_;
+  detail::this_thread().lp = &loop_;
 }
 
 runtime::~runtime() {
@@ -230,7 +230,7 @@ runtime_stats snapshot(detail::loop& l) {
 runtime_stats runtime::stats() const { return snapshot(const_cast<detail::loop&>(loop_)); }
 
 runtime_stats stats() {
-  if (detail::tls.lp) return snapshot(*detail::tls.lp);
+  if (detail::this_thread().lp) return snapshot(*detail::this_thread().lp);
   runtime_stats s = detail::tl_last_stats;
   s.frames = detail::frames_live();
   return s;

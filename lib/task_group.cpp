@@ -9,7 +9,7 @@ namespace coring::detail {
 child_base::child_base(group_state& g, std::string name_) : own_scope(&g.scope, false), group(&g) {
   loop& l = current_loop();
   id = l.next_task_id();
-  name = name_.empty() ? fmt::format("task-{}", id) : std::move(name_);
+  name = std::move(name_);
   parent = &g.owner;
   enter(own_scope);
 }
@@ -103,7 +103,7 @@ void group_state::child_finished(child_base& c) noexcept {
   ilist<child_base, child_tag>::erase(c);
   --live;
   if (c.error) {
-    errors.push_back({c.error, c.name});
+    errors.push_back({c.error, c.display_name()});
     if (!supervisor) fail();
   }
   c.drop_ref();
@@ -121,7 +121,7 @@ void group_state::finish(std::exception_ptr body_error, bool body_cancelled, boo
   if (--ref->refs == 0) delete ref;
   ref = nullptr;
   if (scope.parent->effective) throw coring::cancelled{};  // outside cancellation wins over errors
-  if (body_error) errors.push_back({body_error, owner.name + " (body)"});
+  if (body_error) errors.push_back({body_error, owner.display_name() + " (body)"});
   if (!errors.empty()) throw exception_group("unhandled errors in a task group", std::move(errors));
   if (body_cancelled) {
     if (!scope.cancel_called) throw coring::cancelled{};  // not ours: a nested scope's, rethrow
@@ -133,7 +133,7 @@ void group_state::finish(std::exception_ptr body_error, bool body_cancelled, boo
 }
 
 void join_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
-  node = tls.node;
+  node = this_task();
   lp = &current_loop();
   handle = h;
   abort = nullptr;  // cancellation reaches the children through the scope tree instead
@@ -151,7 +151,7 @@ namespace {
 
 void dump_node(const detail::task_node& n, std::string& out, int depth) {
   std::string state;
-  if (&n == detail::tls.node)
+  if (&n == detail::this_task())
     state = "running";
   else if (n.queued)
     state = "ready";
@@ -160,7 +160,7 @@ void dump_node(const detail::task_node& n, std::string& out, int depth) {
   else
     state = "waiting";
   if (n.cancelled()) state += " (cancelled)";
-  out += fmt::format("{:{}}{} #{}: {}\n", "", depth * 2, n.name, n.id, state);
+  out += fmt::format("{:{}}{} #{}: {}\n", "", depth * 2, n.display_name(), n.id, state);
   n.groups.for_each([&](const detail::group_state& g) {
     out += fmt::format("{:{}}task group: {} running{}{}\n", "", depth * 2 + 2, g.live,
                        g.supervisor ? ", supervisor" : "", g.aborting ? ", cancelling" : "");
@@ -171,9 +171,9 @@ void dump_node(const detail::task_node& n, std::string& out, int depth) {
 }  // namespace
 
 std::string dump_tasks() {
-  if (!detail::tls.lp || !detail::tls.lp->root_node()) return "no runtime\n";
+  if (!detail::this_thread().lp || !detail::this_thread().lp->root_node()) return "no runtime\n";
   std::string out;
-  dump_node(*detail::tls.lp->root_node(), out, 0);
+  dump_node(*detail::this_thread().lp->root_node(), out, 0);
   return out;
 }
 

@@ -327,7 +327,7 @@ TEST_CASE("cancel: destroying a suspended task tree frees every frame") {
     coring::detail::task_node node;
     node.name = "abandoned";
     node.enter(rt.get_loop().root_scope());
-    coring::detail::tls.node = &node;
+    coring::detail::this_thread().node = &node;
     auto h = t.handle();
     rt.get_loop().post(h, &node);
     bool stop = false;

@@ -8,6 +8,7 @@
 #include "coring/exception_group.hpp"
 #include "coring/file.hpp"
 #include "coring/gather.hpp"
+#include "coring/print.hpp"
 #include "coring/net.hpp"
 #include "coring/queue.hpp"
 #include "coring/runtime.hpp"

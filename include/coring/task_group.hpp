@@ -178,7 +178,7 @@ class task_handle {
     if (s_->error) std::rethrow_exception(s_->error);
     if constexpr (!std::is_void_v<T>) return static_cast<T&>(*s_->value);
   }
-  const std::string& name() const noexcept { return s_->name; }
+  const std::string& name() const { return s_->display_name(); }
   // Cancels this task only (its siblings go on). No effect once it finished.
   void cancel() noexcept {
     if (!s_->finished) s_->own_scope.cancel();
@@ -187,7 +187,7 @@ class task_handle {
  private:
   void require_done(const char* what) const {
     if (!s_->finished)
-      throw std::logic_error("coring::task_handle::" + std::string(what) + " on task '" + s_->name +
+      throw std::logic_error("coring::task_handle::" + std::string(what) + " on task '" + s_->display_name() +
                              "' before it finished; read it after the task group ends or check done()");
   }
   detail::child_state<T>* s_ = nullptr;
@@ -265,7 +265,7 @@ using body_result_t = typename std::invoke_result_t<F&, task_group&>::value_type
 
 template <class F, class R = body_result_t<F>>
 task<R> run_group(F body, bool supervisor) {
-  group_state g(*tls.node, supervisor);
+  group_state g(*this_task(), supervisor);
   task_group tg(g.ref);
   std::exception_ptr body_error;
   bool body_cancelled = false;

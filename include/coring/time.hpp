@@ -53,7 +53,7 @@ class checkpoint_op {
  public:
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    node_ = tls.node;
+    node_ = this_task();
     if (node_->cancelled()) return false;
     current_loop().post(h, node_);
     return true;

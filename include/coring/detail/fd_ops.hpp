@@ -27,7 +27,7 @@ class [[nodiscard]] close_op : completion {
   bool await_ready() const noexcept { return fd_ < 0; }
   void await_suspend(std::coroutine_handle<> h) {
     lp_ = &current_loop();
-    node_ = tls.node;
+    node_ = this_task();
     handle_ = h;
     io_uring_sqe* sqe = lp_->get_sqe();
     io_uring_prep_close(sqe, fd_);
