@@ -147,6 +147,7 @@ void loop::run_once(const bool& done) {
   if (count_ > 0 || done) {
     // Busy: never wait. Enter only to submit, or to collect completions the kernel holds.
     if (ring_.pending() || (outstanding_ && ring_.has_deferred_work())) {
+      inline_hint_ = 0;
       ring_.enter(0, -1);
       reap();
     }
@@ -157,11 +158,16 @@ void loop::run_once(const bool& done) {
         "coring: deadlock: every task is waiting for another task (a queue, event, semaphore "
         "or task group) and no I/O or timer is pending, so nothing can ever wake them");
   }
+  // Batch mode: the sends queued in this turn complete during the submit, so waiting for
+  // their CQEs alone would return at once and cost a second enter for the next receive.
+  // Wait for them plus one more event, when something else is in flight to provide it,
+  // and never longer than the batch timeout.
   unsigned wait_nr = 1;
-  if (wait_batch_ > 1 && outstanding_ > 1) {
-    wait_nr = static_cast<unsigned>(outstanding_ < wait_batch_ ? outstanding_ : wait_batch_);
+  if (wait_batch_ > 1 && inline_hint_ > 0 && outstanding_ > inline_hint_) {
+    wait_nr = inline_hint_ + 1 < wait_batch_ ? inline_hint_ + 1 : wait_batch_;
     if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) timeout_ns = batch_timeout_ns_;
   }
+  inline_hint_ = 0;
   ring_.enter(wait_nr, timeout_ns);
   reap();
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());

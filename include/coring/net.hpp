@@ -143,6 +143,7 @@ class recv_op : public io_op<recv_op> {
 class send_op : public io_op<send_op> {
  public:
   static constexpr const char* op_name = "send";
+  static constexpr bool completes_inline = true;
   send_op(int fd, const void* buf, std::size_t len, int flags) noexcept
       : fd_(fd), buf_(buf), len_(len > 0x7fffffffu ? 0x7fffffffu : static_cast<unsigned>(len)),
         flags_(flags | MSG_NOSIGNAL) {}

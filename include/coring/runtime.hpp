@@ -17,11 +17,16 @@ struct runtime_options {
   // SQ ring size. The ring flushes itself when full, so this bounds batching, not
   // concurrency.
   unsigned entries = 256;
-  // When the loop must wait, wait for up to this many CQEs in one io_uring_enter (bounded
-  // by `wait_batch_timeout`, so nothing can deadlock). 1 returns on the first completion;
-  // 2 lets a ping-pong server collect its send's CQE and the next receive in one enter.
+  // Batch mode, for ping-pong servers (off at 1). When the loop must wait right after
+  // queueing sends (which complete during the submit), it waits for their completions
+  // plus one more event in the same io_uring_enter (at most `wait_batch` CQEs), but no
+  // longer than `wait_batch_timeout`. With a receive already armed (multishot_reader) this
+  // makes one enter per request; the cost is that a task resuming after a send may wait up
+  // to the timeout when no other event comes, so leave it off for clients and mixed loads.
+  // Timeouts under the kernel's tick (about 4 ms) make the kernel reprogram its timer on
+  // every enter, which costs more than it saves.
   unsigned wait_batch = 1;
-  std::chrono::nanoseconds wait_batch_timeout = std::chrono::microseconds(50);
+  std::chrono::nanoseconds wait_batch_timeout = std::chrono::milliseconds(5);
 };
 
 // Counters of this thread's runtime. `enters` counts io_uring_enter calls, `sqes` SQEs the

@@ -13,6 +13,8 @@
 //   static constexpr const char* op_name;       // for dump_tasks and error messages
 //   void prepare(io_uring_sqe*);                 // an io_uring_prep_* call
 //   R result(int res, unsigned cqe_flags);       // turn the CQE into a value or throw_errno
+// and may declare `static constexpr bool completes_inline = true;` when the op usually
+// finishes during the submit itself (socket sends), which the loop's batch mode uses.
 #pragma once
 
 #include <cerrno>
@@ -67,6 +69,7 @@ class io_op : public completion, protected waiter {
       op->user_data = user_data(this, tag_op);
       pending_ = 1;
     }
+    if constexpr (requires { Derived::completes_inline; }) lp->note_inline_completion();
     return true;
   }
   decltype(auto) await_resume() {
