@@ -15,21 +15,36 @@ struct free_block {
   free_block* next;
 };
 
+// Trivially destructible on purpose: a thread_local with a destructor is reached through
+// an initialisation guard on every access, which would tax every frame allocation. The
+// free lists are released by `reaper`, registered the first time memory is kept.
 struct pools {
-  free_block* head[classes] = {};
-  std::size_t kept_bytes = 0;
-  std::uint64_t live = 0;
-  ~pools() {
+  free_block* head[classes];
+  std::size_t kept_bytes;
+  std::uint64_t live;
+  bool reaper_registered;
+};
+
+constinit thread_local pools tl_pools [[gnu::tls_model("initial-exec")]] = {};
+
+struct reaper {
+  ~reaper() {
+    pools& p = tl_pools;
     for (std::size_t c = 0; c < classes; ++c) {
-      while (free_block* b = head[c]) {
-        head[c] = b->next;
+      while (free_block* b = p.head[c]) {
+        p.head[c] = b->next;
         ::operator delete(static_cast<void*>(b));
       }
     }
+    p.kept_bytes = 0;
   }
 };
 
-thread_local pools tl_pools;
+[[gnu::noinline]] void register_reaper() {
+  thread_local reaper r;
+  (void)r;
+  tl_pools.reaper_registered = true;
+}
 
 }  // namespace
 
@@ -53,6 +68,7 @@ void frame_free(void* ptr, std::size_t size) noexcept {
   --p.live;
   const std::size_t c = (size + granule - 1) / granule;
   if (c < classes && p.kept_bytes + c * granule <= keep_bytes) {
+    if (!p.reaper_registered) register_reaper();
     auto* b = static_cast<free_block*>(ptr);
     b->next = p.head[c];
     p.head[c] = b;
