@@ -33,3 +33,27 @@ TEST_CASE("runtime: a sleep costs one io_uring_enter and a checkpoint none") {
     CHECK(coring::stats().enters == mid.enters);
   }());
 }
+
+TEST_CASE("runtime: sleep and checkpoint convert to tasks where a task is needed") {
+  coring::run([]() -> coring::task<> {
+    coring::task<> s = coring::sleep(1ms);
+    coring::task<> c = coring::checkpoint();
+    auto before = coring::stats().timers;
+    co_await std::move(s);
+    co_await std::move(c);
+    CHECK(coring::stats().timers - before == 1);
+  }());
+}
+
+TEST_CASE("runtime: awaiting outside a runtime is a clear logic error") {
+  CHECK_THROWS_AS(coring::detail::current_loop(), std::logic_error);
+}
+
+TEST_CASE("runtime: stats after run reports the last runtime's counters") {
+  coring::run([]() -> coring::task<> { co_await coring::sleep(1ms); }());
+  auto s = coring::stats();
+  CHECK(s.enters >= 1);
+  CHECK(s.timers == 1);
+  CHECK_FALSE(s.ring_flags.empty());
+  CHECK(fmt::format("{}", s).find("enters=") == 0);
+}

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "coring/detail/waiter.hpp"
+#include "coring/task.hpp"
 
 namespace coring {
 
@@ -38,6 +39,9 @@ class sleep_op : waiter, timer_entry {
     done_waiting();
     check();
   }
+  // A sleep is an awaitable for speed; it converts to a task where one is needed
+  // (`coring::task<> t = coring::sleep(1s);`).
+  operator task<>() && { return as_task(sleep_op(when_)); }
 
  private:
   static void on_fire(timer_entry* t) noexcept { static_cast<sleep_op*>(t)->wake(); }
@@ -61,6 +65,7 @@ class checkpoint_op {
   void await_resume() const {
     if (node_->cancelled()) throw cancelled{};
   }
+  operator task<>() const { return as_task(checkpoint_op{}); }
 
  private:
   task_node* node_ = nullptr;
