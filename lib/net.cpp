@@ -268,17 +268,63 @@ datagram recvfrom_op::result(int res, unsigned) {
   return d;
 }
 
+// ---- multishot records ----
+
+// What the multishot accept and the multishot recv both keep: the loop that owns the
+// request, whether it is in the kernel, and how many CQEs the kernel still owes, so the
+// record is freed only once no CQE can name it any more.
+struct multishot_record : completion {
+  loop* lp = nullptr;
+  unsigned char pending = 0;  // CQEs the kernel still owes us (the multishot, a cancel)
+  bool armed = false;         // the multishot request is in the kernel
+
+  // Tags an SQE prepared by arm() as this record's multishot request.
+  void submit(io_uring_sqe* sqe) noexcept {
+    sqe->user_data = user_data(this, tag_op);
+    armed = true;
+    ++pending;
+  }
+
+  // Accounts for one CQE; false for the CQE of our own cancel request, which carries
+  // nothing else to handle.
+  bool count_cqe(const io_uring_cqe& cqe) noexcept {
+    if ((cqe.user_data & tag_mask) == tag_cancel) {
+      --pending;
+      return false;
+    }
+    if (!(cqe.flags & IORING_CQE_F_MORE)) {
+      armed = false;
+      --pending;
+    }
+    return true;
+  }
+
+  // Only the owning loop's thread may submit for it or wait for its CQEs.
+  bool on_owner_loop() const noexcept { return lp && this_thread().lp == lp; }
+
+  // Asks the kernel to stop the multishot request (its last CQE still comes).
+  void cancel() noexcept {
+    if (!armed || !on_owner_loop()) return;
+    io_uring_sqe* sqe = lp->get_sqe();
+    io_uring_prep_cancel64(sqe, user_data(this, tag_op), 0);
+    sqe->user_data = user_data(this, tag_cancel);
+    ++pending;
+  }
+
+  // Waits for the CQEs still owed, when on the owning loop.
+  void drain() noexcept {
+    if (pending && on_owner_loop()) lp->drain(pending);
+  }
+};
+
 // ---- listener ----
 
-struct listener_state : completion {
+struct listener_state : multishot_record {
   int fd = -1;
   endpoint local;
   std::deque<int> ready;                  // accepted, not yet taken
   ilist<accept_op, accept_tag> waiters;   // FIFO of suspended accept() calls
   int pending_error = 0;                  // a multishot error nobody was waiting for
-  loop* lp = nullptr;
-  unsigned char pending = 0;              // CQEs the kernel still owes us (accept, cancel)
-  bool armed = false;                     // the multishot accept is in the kernel
   bool closed = false;
 
   listener_state() noexcept { complete = &on_cqe; }
@@ -289,21 +335,12 @@ struct listener_state : completion {
     lp = &current_loop();
     io_uring_sqe* sqe = lp->get_sqe();
     io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
-    sqe->user_data = user_data(this, tag_op);
-    armed = true;
-    ++pending;
+    submit(sqe);
   }
 
   static void on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
     auto* self = static_cast<listener_state*>(c);
-    if ((cqe.user_data & tag_mask) == tag_cancel) {
-      --self->pending;
-      return;
-    }
-    if (!(cqe.flags & IORING_CQE_F_MORE)) {
-      self->armed = false;
-      --self->pending;
-    }
+    if (!self->count_cqe(cqe)) return;
     const int res = cqe.res;
     if (res >= 0) {
       if (self->closed)
@@ -334,12 +371,7 @@ struct listener_state : completion {
       // shutdown(2) takes the socket out of LISTEN at once (releasing the port for a new
       // bind), even though the multishot accept still holds a reference to the file.
       ::shutdown(fd, SHUT_RDWR);
-      if (armed && lp && this_thread().lp == lp) {
-        io_uring_sqe* sqe = lp->get_sqe();
-        io_uring_prep_cancel64(sqe, user_data(this, tag_op), 0);
-        sqe->user_data = user_data(this, tag_cancel);
-        ++pending;
-      }
+      cancel();
       close_fd_now(fd);
       fd = -1;
     }
@@ -351,7 +383,7 @@ struct listener_state : completion {
 
   // True once no CQE can name this record any more.
   bool settle() noexcept {
-    if (pending && lp && this_thread().lp == lp) lp->drain(pending);
+    drain();
     return pending == 0;
   }
 };
@@ -560,7 +592,7 @@ endpoint tcp_stream::peer_endpoint() const {
 
 namespace detail {
 
-struct multishot_state : completion, hook<starved_tag> {
+struct multishot_state : multishot_record, hook<starved_tag> {
   struct chunk {
     unsigned bid;
     unsigned len;
@@ -568,14 +600,11 @@ struct multishot_state : completion, hook<starved_tag> {
   };
   int fd = -1;
   recv_buffer_pool* pool = nullptr;
-  loop* lp = nullptr;
   std::deque<chunk> ready;
   std::size_t bytes = 0;
   multishot_reader::read_op* reader = nullptr;
   int error = 0;
-  unsigned char pending = 0;
   bool eof = false;
-  bool armed = false;
   bool closing = false;
 
   multishot_state() noexcept { complete = &on_cqe; }
@@ -586,22 +615,13 @@ struct multishot_state : completion, hook<starved_tag> {
     io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = pool->group();
-    sqe->user_data = user_data(this, tag_op);
-    armed = true;
-    ++pending;
+    submit(sqe);
   }
   bool can_arm() const noexcept { return !armed && !closing && !eof && !error; }
 
   static void on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
     auto* self = static_cast<multishot_state*>(c);
-    if ((cqe.user_data & tag_mask) == tag_cancel) {
-      --self->pending;
-      return;
-    }
-    if (!(cqe.flags & IORING_CQE_F_MORE)) {
-      self->armed = false;
-      --self->pending;
-    }
+    if (!self->count_cqe(cqe)) return;
     const int res = cqe.res;
     if (cqe.flags & IORING_CQE_F_BUFFER) {
       const unsigned bid = cqe.flags >> IORING_CQE_BUFFER_SHIFT;
@@ -699,14 +719,8 @@ multishot_reader::~multishot_reader() {
   detail::multishot_state& st = *st_;
   st.closing = true;
   st.unlink();
-  const bool on_loop = st.lp && detail::this_thread().lp == st.lp;
-  if (st.armed && on_loop) {
-    io_uring_sqe* sqe = st.lp->get_sqe();
-    io_uring_prep_cancel64(sqe, detail::user_data(&st, detail::tag_op), 0);
-    sqe->user_data = detail::user_data(&st, detail::tag_cancel);
-    ++st.pending;
-  }
-  if (st.pending && on_loop) st.lp->drain(st.pending);
+  st.cancel();
+  st.drain();
   for (const auto& c : st.ready) st.pool->recycle(c.bid);
   st.ready.clear();
   if (st.pending) (void)st_.release();  // the kernel may still name it: never free it
