@@ -10,14 +10,20 @@
 
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 
+using coring_test::settle;
+
 namespace {
 
-task<> settle(int turns = 4) {
-  for (int i = 0; i < turns; ++i) co_await coring::checkpoint();
+// A waiter that counts, in `woke`, that its wait returned.
+task<> wait_and_count(coring::event& ev, int& woke) {
+  co_await ev.wait();
+  ++woke;
 }
 
 }  // namespace
@@ -77,11 +83,7 @@ TEST_CASE("event: waiters woken by set return even if clear comes before they ru
     coring::event ev;
     int woke = 0;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      for (int i = 0; i < 2; ++i)
-        tg.spawn([&]() -> task<> {
-          co_await ev.wait();
-          ++woke;
-        });
+      for (int i = 0; i < 2; ++i) tg.spawn(wait_and_count(ev, woke));
       co_await settle();
       ev.set();
       ev.clear();
@@ -160,11 +162,7 @@ TEST_CASE("event: 10,000 waiters woken by one set make no system call") {
     int woke = 0;
     const auto before = coring::stats();
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      for (int i = 0; i < 10000; ++i)
-        tg.spawn([&]() -> task<> {
-          co_await ev.wait();
-          ++woke;
-        });
+      for (int i = 0; i < 10000; ++i) tg.spawn(wait_and_count(ev, woke));
       co_await settle();
       ev.set();
       co_return;

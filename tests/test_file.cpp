@@ -11,16 +11,13 @@
 #include <string>
 #include <system_error>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using coring_test::open_fds;
 
 namespace {
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
 
 struct temp_dir {
   fs::path path;

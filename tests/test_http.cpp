@@ -27,10 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 namespace http = coring::http;
+using coring_test::open_fds;
 
 extern char** environ;
 
@@ -103,12 +106,6 @@ task<std::string> read_until(coring::tcp_stream& s, std::string_view marker) {
     out.append(buf, n);
   }
   co_return out;
-}
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
 }
 
 bool have_tool(const char* name) {

@@ -9,20 +9,17 @@
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
-#include <filesystem>
 #include <random>
 #include <string>
 #include <system_error>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 
-namespace {
+using coring_test::open_fds;
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
+namespace {
 
 struct pair {
   coring::tcp_stream client;

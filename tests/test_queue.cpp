@@ -13,15 +13,31 @@
 #include <string>
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 
+using coring_test::settle;
+
 namespace {
 
-// Lets every ready task run a few turns (all hand-offs here go through the ready queue).
-task<> settle(int turns = 4) {
-  for (int i = 0; i < turns; ++i) co_await coring::checkpoint();
+// A blocked getter or putter that counts, in `shut`, the queue_shut_down its call ends with.
+task<> get_counting_shutdown(coring::queue<int>& q, int& shut) {
+  try {
+    (void)co_await q.get();
+  } catch (const coring::queue_shut_down&) {
+    ++shut;
+  }
+}
+
+task<> put_counting_shutdown(coring::queue<int>& q, int item, int& shut) {
+  try {
+    co_await q.put(item);
+  } catch (const coring::queue_shut_down&) {
+    ++shut;
+  }
 }
 
 }  // namespace
@@ -454,14 +470,7 @@ TEST_CASE("queue: shutdown wakes every blocked getter with queue_shut_down") {
     coring::queue<int> q;
     int shut = 0;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      for (int i = 0; i < 3; ++i)
-        tg.spawn([&]() -> task<> {
-          try {
-            (void)co_await q.get();
-          } catch (const coring::queue_shut_down&) {
-            ++shut;
-          }
-        });
+      for (int i = 0; i < 3; ++i) tg.spawn(get_counting_shutdown(q, shut));
       co_await settle();
       CHECK(q.statistics().getters == 3);
       q.shutdown();
@@ -477,14 +486,7 @@ TEST_CASE("queue: shutdown wakes every blocked putter with queue_shut_down and k
     q.put_nowait(1);
     int shut = 0;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      for (int i = 0; i < 3; ++i)
-        tg.spawn([&, i]() -> task<> {
-          try {
-            co_await q.put(10 + i);
-          } catch (const coring::queue_shut_down&) {
-            ++shut;
-          }
-        });
+      for (int i = 0; i < 3; ++i) tg.spawn(put_counting_shutdown(q, 10 + i, shut));
       co_await settle();
       CHECK(q.statistics().putters == 3);
       q.shutdown();
@@ -551,14 +553,7 @@ TEST_CASE("queue: shutdown(immediate) wakes every getter with queue_shut_down, e
     coring::queue<int> q;
     int shut = 0;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      for (int i = 0; i < 2; ++i)
-        tg.spawn([&]() -> task<> {
-          try {
-            (void)co_await q.get();
-          } catch (const coring::queue_shut_down&) {
-            ++shut;
-          }
-        });
+      for (int i = 0; i < 2; ++i) tg.spawn(get_counting_shutdown(q, shut));
       co_await settle();
       q.put_nowait(1);  // handed to the first getter, which has not resumed yet
       q.shutdown(true);

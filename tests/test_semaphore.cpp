@@ -12,17 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 
-namespace {
-
-task<> settle(int turns = 4) {
-  for (int i = 0; i < turns; ++i) co_await coring::checkpoint();
-}
-
-}  // namespace
+using coring_test::settle;
 
 TEST_CASE("semaphore: a negative initial value throws invalid_argument") {
   CHECK_THROWS_AS(coring::semaphore(-1), std::invalid_argument);

@@ -10,18 +10,15 @@
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
-#include <filesystem>
 #include <stdexcept>
+
+#include "support.hpp"
 
 using namespace std::chrono_literals;
 
-namespace {
+using coring_test::open_fds;
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
+namespace {
 
 bool is_blocked(int sig) {
   sigset_t cur;
