@@ -13,14 +13,9 @@
 //
 // Usage: bench_core [--quick] [NAME...]
 //   --quick: fewer iterations, for a smoke run; NAME...: run only these figures (for perf).
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <cstring>
-#include <limits>
+#include <stdexcept>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -30,61 +25,15 @@
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
+#include "bench_util.hpp"
+
 using namespace std::chrono_literals;
-using bench_clock = std::chrono::steady_clock;
+using bench::best_of;
+using bench::measured;
+using bench::report;
+using bench::stopwatch;
 
 namespace {
-
-struct sample {
-  double ns_per_op = 0;
-  double enters_per_op = 0;
-};
-
-// What one repetition measured: elapsed time and enters over `ops` operations.
-struct measured {
-  std::chrono::nanoseconds elapsed{};
-  std::uint64_t enters = 0;
-  std::uint64_t ops = 0;
-};
-
-class stopwatch {
- public:
-  stopwatch() : enters_(coring::stats().enters), start_(bench_clock::now()) {}
-  measured stop(std::uint64_t ops) const {
-    const auto end = bench_clock::now();
-    return {end - start_, coring::stats().enters - enters_, ops};
-  }
-
- private:
-  std::uint64_t enters_;
-  bench_clock::time_point start_;
-};
-
-// Runs `make_rep()` (a task<measured>) `reps` times, each on a fresh runtime, and keeps the
-// fastest repetition.
-template <class MakeRep>
-sample best_of(int reps, MakeRep make_rep) {
-  sample best{std::numeric_limits<double>::max(), 0};
-  for (int r = 0; r < reps; ++r) {
-    const measured m = coring::run(make_rep());
-    const double ns = static_cast<double>(m.elapsed.count()) / static_cast<double>(m.ops);
-    if (ns < best.ns_per_op) {
-      best.ns_per_op = ns;
-      best.enters_per_op = static_cast<double>(m.enters) / static_cast<double>(m.ops);
-    }
-  }
-  return best;
-}
-
-void report(const char* name, const sample& s, bool with_enters = true) {
-  fmt::print("{} {:.2f} ns\n", name, s.ns_per_op);
-  if (with_enters) {
-    std::string base(name);
-    if (base.size() > 3 && base.ends_with("_ns")) base.resize(base.size() - 3);
-    fmt::print("{}_enters {:.4f} enters/op\n", base, s.enters_per_op);
-  }
-  std::fflush(stdout);
-}
 
 // ---- the work ----
 
@@ -113,55 +62,36 @@ coring::task<measured> with_timeout_rep(std::uint64_t n) {
   co_return w.stop(n);
 }
 
+// Spawns `n` children made by `make_child()` in one task group and waits for them all.
+coring::task<measured> spawn_join_rep(std::uint64_t n, coring::task<> (*make_child)()) {
+  stopwatch w;
+  co_await coring::with_task_group([n, make_child](coring::task_group& tg) -> coring::task<> {
+    for (std::uint64_t i = 0; i < n; ++i) tg.spawn(make_child());
+    co_return;
+  });
+  co_return w.stop(n);
+}
+
 coring::task<> sleeper() { co_await coring::sleep(1ms); }
 
-coring::task<measured> timer_rep(std::uint64_t n) {
-  stopwatch w;
-  co_await coring::with_task_group([n](coring::task_group& tg) -> coring::task<> {
-    for (std::uint64_t i = 0; i < n; ++i) tg.spawn(sleeper());
-    co_return;
-  });
-  co_return w.stop(n);
-}
-
 coring::task<> trivial() { co_return; }
-
-coring::task<measured> spawn_join_rep(std::uint64_t n) {
-  stopwatch w;
-  co_await coring::with_task_group([n](coring::task_group& tg) -> coring::task<> {
-    for (std::uint64_t i = 0; i < n; ++i) tg.spawn(trivial());
-    co_return;
-  });
-  co_return w.stop(n);
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  std::vector<std::string_view> only;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0)
-      quick = true;
-    else
-      only.emplace_back(argv[i]);
-  }
-  const auto wanted = [&](std::string_view name) {
-    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
-  };
-  const std::uint64_t scale = quick ? 20 : 1;
-  const int reps = quick ? 2 : 5;
+  const bench::options opt(argc, argv);
 
-  if (wanted("await_child_ns"))
-    report("await_child_ns", best_of(reps, [&] { return await_child_rep(5'000'000 / scale); }), false);
-  if (wanted("checkpoint_ns"))
-    report("checkpoint_ns", best_of(reps, [&] { return checkpoint_rep(5'000'000 / scale); }));
-  if (wanted("with_timeout_ns"))
-    report("with_timeout_ns", best_of(reps, [&] { return with_timeout_rep(1'000'000 / scale); }));
+  if (opt.wanted("await_child_ns"))
+    report("await_child_ns", best_of(opt.reps, [&] { return await_child_rep(5'000'000 / opt.scale); }), false);
+  if (opt.wanted("checkpoint_ns"))
+    report("checkpoint_ns", best_of(opt.reps, [&] { return checkpoint_rep(5'000'000 / opt.scale); }));
+  if (opt.wanted("with_timeout_ns"))
+    report("with_timeout_ns", best_of(opt.reps, [&] { return with_timeout_rep(1'000'000 / opt.scale); }));
   // The task counts are part of the figure's definition, so --quick keeps them.
-  if (wanted("timer_ns")) report("timer_ns", best_of(reps, [] { return timer_rep(10'000); }));
-  if (wanted("spawn_join_ns"))
-    report("spawn_join_ns", best_of(reps, [] { return spawn_join_rep(100'000); }));
+  if (opt.wanted("timer_ns"))
+    report("timer_ns", best_of(opt.reps, [] { return spawn_join_rep(10'000, sleeper); }));
+  if (opt.wanted("spawn_join_ns"))
+    report("spawn_join_ns", best_of(opt.reps, [] { return spawn_join_rep(100'000, trivial); }));
   fmt::print("ring_flags {} -\n", [] {
     std::string f;
     coring::run([](std::string& out) -> coring::task<> {

@@ -14,15 +14,9 @@
 //
 // Usage: bench_sync [--quick] [NAME...]
 //   --quick: fewer items and repetitions, for a smoke run; NAME...: run only these figures.
-#include <algorithm>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 #include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -33,52 +27,14 @@
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
-using bench_clock = std::chrono::steady_clock;
+#include "bench_util.hpp"
+
+using bench::best_of;
+using bench::measured;
+using bench::report;
+using bench::stopwatch;
 
 namespace {
-
-struct measured {
-  std::chrono::nanoseconds elapsed{};
-  std::uint64_t enters = 0;
-  std::uint64_t ops = 0;
-};
-
-struct sample {
-  double ns_per_op = std::numeric_limits<double>::max();
-  double enters_per_op = 0;
-};
-
-class stopwatch {
- public:
-  stopwatch() : enters_(coring::stats().enters), start_(bench_clock::now()) {}
-  measured stop(std::uint64_t ops) const {
-    const auto end = bench_clock::now();
-    return {end - start_, coring::stats().enters - enters_, ops};
-  }
-
- private:
-  std::uint64_t enters_;
-  bench_clock::time_point start_;
-};
-
-template <class MakeRep>
-sample best_of(int reps, MakeRep make_rep) {
-  sample best;
-  for (int r = 0; r < reps; ++r) {
-    const measured m = coring::run(make_rep());
-    const double ns = static_cast<double>(m.elapsed.count()) / static_cast<double>(m.ops);
-    if (ns < best.ns_per_op) best = {ns, static_cast<double>(m.enters) / static_cast<double>(m.ops)};
-  }
-  return best;
-}
-
-void report(std::string_view name, const sample& s) {
-  fmt::print("{} {:.2f} ns\n", name, s.ns_per_op);
-  std::string base(name);
-  if (base.ends_with("_ns")) base.resize(base.size() - 3);
-  fmt::print("{}_enters {:.4f} enters/op\n", base, s.enters_per_op);
-  std::fflush(stdout);
-}
 
 // ---- the work ----
 
@@ -139,28 +95,16 @@ coring::task<measured> semaphore_acquire_rep(std::uint64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  std::vector<std::string_view> only;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0)
-      quick = true;
-    else
-      only.emplace_back(argv[i]);
-  }
-  const auto wanted = [&](std::string_view name) {
-    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
-  };
-  const std::uint64_t scale = quick ? 20 : 1;
-  const int reps = quick ? 2 : 5;
+  const bench::options opt(argc, argv);
 
-  if (wanted("queue_item_ns")) {
-    const sample s = best_of(reps, [&] { return queue_rep(1'000'000 / scale, 5, 100); });
+  if (opt.wanted("queue_item_ns")) {
+    const bench::sample s = best_of(opt.reps, [&] { return queue_rep(1'000'000 / opt.scale, 5, 100); });
     report("queue_item_ns", s);
     fmt::print("queue_items_per_s {:.3g} items/s\n", 1e9 / s.ns_per_op);
   }
-  if (wanted("semaphore_spawn_ns"))
-    report("semaphore_spawn_ns", best_of(reps, [&] { return semaphore_spawn_rep(100'000 / scale, 10); }));
-  if (wanted("semaphore_acquire_ns"))
-    report("semaphore_acquire_ns", best_of(reps, [&] { return semaphore_acquire_rep(5'000'000 / scale); }));
+  if (opt.wanted("semaphore_spawn_ns"))
+    report("semaphore_spawn_ns", best_of(opt.reps, [&] { return semaphore_spawn_rep(100'000 / opt.scale, 10); }));
+  if (opt.wanted("semaphore_acquire_ns"))
+    report("semaphore_acquire_ns", best_of(opt.reps, [&] { return semaphore_acquire_rep(5'000'000 / opt.scale); }));
   return 0;
 }

@@ -1,0 +1,99 @@
+// What the benchmark programs share: timing one repetition, keeping the best of several,
+// printing `name value unit` lines for bench/run_all, and the common command line.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <coring/runtime.hpp>
+
+namespace bench {
+
+using clock_type = std::chrono::steady_clock;
+
+// The figure printed for one benchmark: the best repetition, per operation.
+struct sample {
+  double ns_per_op = std::numeric_limits<double>::max();
+  double enters_per_op = 0;
+};
+
+// What one repetition measured: elapsed time and enters over `ops` operations.
+struct measured {
+  std::chrono::nanoseconds elapsed{};
+  std::uint64_t enters = 0;
+  std::uint64_t ops = 0;
+};
+
+// Started inside the repetition's task, so only the measured work is counted.
+class stopwatch {
+ public:
+  stopwatch() : enters_(coring::stats().enters), start_(clock_type::now()) {}
+  measured stop(std::uint64_t ops) const {
+    const auto end = clock_type::now();
+    return {end - start_, coring::stats().enters - enters_, ops};
+  }
+
+ private:
+  std::uint64_t enters_;
+  clock_type::time_point start_;
+};
+
+// Runs `make_rep()` (a task<measured>) `reps` times, each on a fresh runtime, and keeps the
+// fastest repetition: the one least disturbed by other processes.
+template <class MakeRep>
+sample best_of(int reps, MakeRep make_rep) {
+  sample best;
+  for (int r = 0; r < reps; ++r) {
+    const measured m = coring::run(make_rep());
+    const double ns = static_cast<double>(m.elapsed.count()) / static_cast<double>(m.ops);
+    if (ns < best.ns_per_op) best = {ns, static_cast<double>(m.enters) / static_cast<double>(m.ops)};
+  }
+  return best;
+}
+
+// Prints `name N ns` and, unless told not to, `base_enters N enters/op` (base: the name
+// without `_ns`), flushed at once so a slow figure shows up as soon as it is known.
+inline void report(std::string_view name, const sample& s, bool with_enters = true) {
+  fmt::print("{} {:.2f} ns\n", name, s.ns_per_op);
+  if (with_enters) {
+    std::string base(name);
+    if (base.size() > 3 && base.ends_with("_ns")) base.resize(base.size() - 3);
+    fmt::print("{}_enters {:.4f} enters/op\n", base, s.enters_per_op);
+  }
+  std::fflush(stdout);
+}
+
+// The command line every benchmark takes: `[--quick] [NAME...]`.
+struct options {
+  bool quick = false;                  // fewer iterations and repetitions, for a smoke run
+  std::vector<std::string_view> only;  // run only these figures (empty: all)
+  std::uint64_t scale = 1;             // iteration counts are divided by this
+  int reps = 5;                        // repetitions per figure
+
+  options(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--quick") == 0)
+        quick = true;
+      else
+        only.emplace_back(argv[i]);
+    }
+    if (quick) {
+      scale = 20;
+      reps = 2;
+    }
+  }
+  bool wanted(std::string_view name) const {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  }
+};
+
+}  // namespace bench
