@@ -11,6 +11,8 @@ import asyncio
 import sys
 import time
 
+from benchutil import Options, best_of, report, spawn_join_rep
+
 
 async def child(i):
     return i
@@ -49,49 +51,19 @@ async def sleeper():
     await asyncio.sleep(0.001)
 
 
-async def timer_rep(n):
-    t0 = time.perf_counter_ns()
-    async with asyncio.TaskGroup() as tg:
-        for _ in range(n):
-            tg.create_task(sleeper())
-    return time.perf_counter_ns() - t0, n
-
-
 async def trivial():
     return None
 
 
-async def spawn_join_rep(n):
-    t0 = time.perf_counter_ns()
-    async with asyncio.TaskGroup() as tg:
-        for _ in range(n):
-            tg.create_task(trivial())
-    return time.perf_counter_ns() - t0, n
-
-
-def best_of(reps, make_rep):
-    best = None
-    for _ in range(reps):
-        elapsed, ops = asyncio.run(make_rep())
-        ns = elapsed / ops
-        if best is None or ns < best:
-            best = ns
-    return best
-
-
-def report(name, ns):
-    print(f"{name} {ns:.2f} ns", flush=True)
-
-
 def main():
-    quick = len(sys.argv) > 1 and sys.argv[1] == "--quick"
-    scale = 20 if quick else 1
-    reps = 2 if quick else 5
+    opt = Options()
+    scale = opt.scale
+    reps = 2 if opt.quick else 5
     report("await_child_ns", best_of(reps, lambda: await_child_rep(500_000 // scale)))
     report("checkpoint_ns", best_of(reps, lambda: checkpoint_rep(200_000 // scale)))
     report("with_timeout_ns", best_of(reps, lambda: with_timeout_rep(100_000 // scale)))
-    report("timer_ns", best_of(reps, lambda: timer_rep(10_000)))
-    report("spawn_join_ns", best_of(min(reps, 3), lambda: spawn_join_rep(100_000)))
+    report("timer_ns", best_of(reps, lambda: spawn_join_rep(10_000, sleeper)))
+    report("spawn_join_ns", best_of(min(reps, 3), lambda: spawn_join_rep(100_000, trivial)))
     print(f"python_version {sys.version.split()[0]} -")
 
 

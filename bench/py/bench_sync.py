@@ -16,6 +16,8 @@ import asyncio
 import sys
 import time
 
+from benchutil import Options, best_of, report
+
 
 async def queue_rep(n, consumers, maxsize):
     q = asyncio.Queue(maxsize)
@@ -84,38 +86,20 @@ async def semaphore_acquire_rep(n):
     return time.perf_counter_ns() - t0, n
 
 
-def best_of(reps, make_rep):
-    best = None
-    for _ in range(reps):
-        elapsed, ops = asyncio.run(make_rep())
-        ns = elapsed / ops
-        if best is None or ns < best:
-            best = ns
-    return best
-
-
 def main():
-    quick = "--quick" in sys.argv[1:]
-    only = [a for a in sys.argv[1:] if not a.startswith("--")]
-
-    def wanted(name):
-        return not only or name in only
-
+    opt = Options()
     # Python is ~100x slower per item, so it does fewer items; per-item cost is what is
     # compared, and the queue's steady state is reached within a few thousand items.
-    scale = 20 if quick else 1
-    reps = 2 if quick else 3
-    if wanted("queue_item_ns"):
+    scale = opt.scale
+    reps = 2 if opt.quick else 3
+    if opt.wanted("queue_item_ns"):
         ns = best_of(reps, lambda: queue_rep(200_000 // scale, 5, 100))
-        print(f"queue_item_ns {ns:.2f} ns")
-        print(f"queue_items_per_s {1e9 / ns:.3g} items/s")
-    if wanted("semaphore_spawn_ns"):
-        ns = best_of(reps, lambda: semaphore_spawn_rep(100_000 // scale, 10))
-        print(f"semaphore_spawn_ns {ns:.2f} ns")
-    if wanted("semaphore_acquire_ns"):
-        ns = best_of(reps, lambda: semaphore_acquire_rep(1_000_000 // scale))
-        print(f"semaphore_acquire_ns {ns:.2f} ns")
-    sys.stdout.flush()
+        report("queue_item_ns", ns)
+        print(f"queue_items_per_s {1e9 / ns:.3g} items/s", flush=True)
+    if opt.wanted("semaphore_spawn_ns"):
+        report("semaphore_spawn_ns", best_of(reps, lambda: semaphore_spawn_rep(100_000 // scale, 10)))
+    if opt.wanted("semaphore_acquire_ns"):
+        report("semaphore_acquire_ns", best_of(reps, lambda: semaphore_acquire_rep(1_000_000 // scale)))
     return 0
 
 
