@@ -34,7 +34,7 @@ int answering = 0, most_answering = 0;  // the server's view
 
 coring::task<http::response> handle(const http::request& req) {
   most_answering = std::max(most_answering, ++answering);
-  co_await coring::sleep(3ms);
+  co_await coring::sleep(5ms);
   --answering;
   co_return http::response::text(200, fmt::format("page {}", req.path().substr(6)));
 }

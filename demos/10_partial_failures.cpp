@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 namespace {
 
 coring::task<std::string> fetch(std::string url) {
-  co_await coring::sleep(url.starts_with("slow") ? 20ms : 5ms);
+  co_await coring::sleep(url.starts_with("slow") ? 20ms : url.starts_with("bad") ? 5ms : 1ms);
   if (url.starts_with("bad")) throw std::runtime_error("HTTP 500 from " + url);
   co_return "<" + url + ">";
 }

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 coring::task<std::string> fetch_user(int id) {
-  co_await coring::sleep(id == 404 ? 10ms : 5ms);
+  co_await coring::sleep(id == 404 ? 10ms : 20ms);
   if (id == 404) throw std::runtime_error(fmt::format("user {} not found", id));
   co_return fmt::format("user {}", id);
 }
