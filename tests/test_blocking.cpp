@@ -15,26 +15,24 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Runs the same checks over both wake-up paths.
+// Runs the same checks over both wake-up paths: forces `m` for one test case, then restores
+// the default.
 struct wakeup_mode {
-  explicit wakeup_mode(coring::detail::blocking_wakeup m) { coring::detail::force_blocking_wakeup(m); }
+  coring::detail::blocking_wakeup mode;
+  explicit wakeup_mode(coring::detail::blocking_wakeup m) : mode(m) { coring::detail::force_blocking_wakeup(m); }
   ~wakeup_mode() { coring::detail::force_blocking_wakeup(coring::detail::blocking_wakeup::msg_ring); }
+  const char* name() const { return mode == coring::detail::blocking_wakeup::msg_ring ? "msg_ring" : "eventfd"; }
 };
 
 coring::detail::blocking_wakeup pick_mode() {
   return GENERATE(coring::detail::blocking_wakeup::msg_ring, coring::detail::blocking_wakeup::eventfd);
 }
 
-const char* name(coring::detail::blocking_wakeup m) {
-  return m == coring::detail::blocking_wakeup::msg_ring ? "msg_ring" : "eventfd";
-}
-
 }  // namespace
 
 TEST_CASE("blocking: run_blocking runs fn on another thread and returns its value on the loop thread") {
-  const auto mode = pick_mode();
-  wakeup_mode wm(mode);
-  INFO(name(mode));
+  wakeup_mode wm(pick_mode());
+  INFO(wm.name());
   coring::run([]() -> coring::task<> {
     const auto loop_thread = std::this_thread::get_id();
     std::thread::id worker;
@@ -52,9 +50,8 @@ TEST_CASE("blocking: run_blocking runs fn on another thread and returns its valu
 }
 
 TEST_CASE("blocking: an exception thrown by fn reaches the caller") {
-  const auto mode = pick_mode();
-  wakeup_mode wm(mode);
-  INFO(name(mode));
+  wakeup_mode wm(pick_mode());
+  INFO(wm.name());
   coring::run([]() -> coring::task<> {
     bool caught = false;
     try {
@@ -67,9 +64,8 @@ TEST_CASE("blocking: an exception thrown by fn reaches the caller") {
 }
 
 TEST_CASE("blocking: many concurrent calls all complete") {
-  const auto mode = pick_mode();
-  wakeup_mode wm(mode);
-  INFO(name(mode));
+  wakeup_mode wm(pick_mode());
+  INFO(wm.name());
   coring::run([]() -> coring::task<> {
     int sum = 0;
     co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
@@ -87,9 +83,8 @@ TEST_CASE("blocking: many concurrent calls all complete") {
 }
 
 TEST_CASE("blocking: the loop waits in the kernel for the result instead of polling") {
-  const auto mode = pick_mode();
-  wakeup_mode wm(mode);
-  INFO(name(mode));
+  wakeup_mode wm(pick_mode());
+  INFO(wm.name());
   coring::run([]() -> coring::task<> {
     const auto before = coring::stats();
     co_await coring::run_blocking([] { std::this_thread::sleep_for(30ms); });
@@ -101,9 +96,8 @@ TEST_CASE("blocking: the loop waits in the kernel for the result instead of poll
 }
 
 TEST_CASE("blocking: a cancelled caller waits for fn to finish, then is cancelled") {
-  const auto mode = pick_mode();
-  wakeup_mode wm(mode);
-  INFO(name(mode));
+  wakeup_mode wm(pick_mode());
+  INFO(wm.name());
   coring::run([]() -> coring::task<> {
     std::atomic<bool> finished{false};
     bool timed_out = false;
