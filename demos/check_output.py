@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a demo and checks its output, for the meson suite 'demos'.
 
-    check_output.py BINARY EXPECTED... [-- EXPECTED...]...
+    check_output.py BINARY [--arg=ARG]... EXPECTED... [-- EXPECTED...]...
 
 Each EXPECTED is one output line. The expected lines must appear in the output in
 this order (other lines may come between them); a '--' starts another sequence, checked
@@ -20,7 +20,10 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     binary, expected = sys.argv[1], sys.argv[2:]
-    proc = subprocess.run([binary], capture_output=True, text=True, timeout=60)
+    args = []
+    while expected and expected[0].startswith("--arg="):  # arguments for the demo itself
+        args.append(expected.pop(0)[len("--arg="):])
+    proc = subprocess.run([binary] + args, capture_output=True, text=True, timeout=60)
     out = proc.stdout.splitlines()
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
