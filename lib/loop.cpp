@@ -32,14 +32,15 @@ loop::loop(const runtime_options& opts) : ring_(opts.entries) {
 loop::~loop() { std::free(buf_); }
 
 void loop::grow() {
+  // realloc keeps the entries in place (large blocks move by mremap, without copying or
+  // faulting pages in again); only the wrapped-around front part moves behind the old end.
   const std::size_t ncap = cap_ * 2;
-  auto* nb = static_cast<entry*>(std::malloc(ncap * sizeof(entry)));
+  auto* nb = static_cast<entry*>(std::realloc(buf_, ncap * sizeof(entry)));
   if (!nb) throw std::bad_alloc();
-  for (std::size_t i = 0; i < count_; ++i) nb[i] = buf_[(head_ + i) & (cap_ - 1)];
-  std::free(buf_);
+  const std::size_t wrapped = head_ + count_ > cap_ ? head_ + count_ - cap_ : 0;
+  std::memcpy(static_cast<void*>(nb + cap_), nb, wrapped * sizeof(entry));
   buf_ = nb;
   cap_ = ncap;
-  head_ = 0;
 }
 
 void loop::forget(task_node& n) noexcept {

@@ -2,7 +2,11 @@
 
 #include <coring/cancel.hpp>
 #include <coring/runtime.hpp>
+#include <coring/task_group.hpp>
 #include <coring/time.hpp>
+
+#include <algorithm>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -56,4 +60,23 @@ TEST_CASE("runtime: stats after run reports the last runtime's counters") {
   CHECK(s.timers == 1);
   CHECK_FALSE(s.ring_flags.empty());
   CHECK(fmt::format("{}", s).find("enters=") == 0);
+}
+
+TEST_CASE("runtime: the ready queue stays first-in first-out while it grows around its end") {
+  std::vector<int> order;
+  coring::run([](std::vector<int>& order) -> coring::task<> {
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      // Advance the queue's head so that later growth happens with the entries wrapped.
+      for (int i = 0; i < 700; ++i) tg.spawn(coring::checkpoint());
+      co_await coring::checkpoint();
+      co_await coring::checkpoint();
+      for (int i = 0; i < 5000; ++i)
+        tg.spawn([&order, i]() -> coring::task<> {
+          order.push_back(i);
+          co_return;
+        });
+    });
+  }(order));
+  REQUIRE(order.size() == 5000);
+  CHECK(std::is_sorted(order.begin(), order.end()));
 }
