@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   coring::runtime_options opts;
-  opts.wait_batch = 2;  // a reply's send CQE and the next request in one enter
+  opts.wait_batch = 64;  // the replies' send CQEs and the next request in one enter
   bool print_stats = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
