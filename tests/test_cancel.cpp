@@ -217,6 +217,20 @@ TEST_CASE("cancel: a timeout around a task group cancels every child in the kern
   }(p1.r, p2.r, p3.r));
 }
 
+TEST_CASE("cancel: the public read_some on a pipe with no writer is cancelled by a timeout in the kernel") {
+  pipe_pair p;
+  coring::run([](int rfd, int wfd) -> task<> {
+    char buf[8];
+    auto s0 = coring::stats();
+    CHECK_THROWS_AS(co_await coring::with_timeout(3ms, coring::read_some(rfd, buf)), coring::timeout_error);
+    CHECK(coring::stats().sqes - s0.sqes == 2);  // the read and its linked timeout
+    co_await coring::write_some(wfd, "x");       // the pipe still works afterwards
+  }(p.r, p.w));
+  char c = 0;
+  REQUIRE(::read(p.r, &c, 1) == 1);
+  CHECK(c == 'x');
+}
+
 TEST_CASE("cancel: with_timeout on a single read adds one SQE and no io_uring_enter") {
   fd_pair s;
   REQUIRE(::write(s.w, "hello", 5) == 5);

@@ -7,6 +7,7 @@
 #include "coring/event.hpp"
 #include "coring/exception_group.hpp"
 #include "coring/file.hpp"
+#include "coring/fd.hpp"
 #include "coring/gather.hpp"
 #include "coring/print.hpp"
 #include "coring/net.hpp"
