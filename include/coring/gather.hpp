@@ -79,6 +79,32 @@ task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
                        handles);
 }
 
+// gather over a vector: runs all tasks concurrently and returns their values in input order
+// (for task<void>, returns when all finished). Fails fast like the variadic gather: the
+// first failure cancels the rest and is rethrown unwrapped. Cancellation: an outside
+// cancel cancels all and propagates as coring::cancelled. Errors: the first exception.
+//
+//   std::vector<int> sizes = co_await coring::gather(std::move(fetches));
+template <class T>
+task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::vector<task<T>> tasks) {
+  std::vector<task_handle<T>> handles;
+  handles.reserve(tasks.size());
+  try {
+    co_await with_task_group([&](task_group& tg) -> task<> {
+      for (auto& t : tasks) handles.push_back(tg.spawn(std::move(t)));
+      co_return;
+    });
+  } catch (const exception_group& eg) {
+    std::rethrow_exception(eg.entries().front().error);
+  }
+  if constexpr (!std::is_void_v<T>) {
+    std::vector<T> out;
+    out.reserve(handles.size());
+    for (auto& h : handles) out.push_back(std::move(h.result()));
+    co_return out;
+  }
+}
+
 // Runs all tasks to their end, none cancelling another, and returns one outcome per task
 // in input order: asyncio.gather(..., return_exceptions=True). Cancellation: an outside
 // cancel cancels all and propagates as coring::cancelled. Errors: none of the tasks' own.
