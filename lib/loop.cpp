@@ -148,7 +148,6 @@ void loop::run_once(const bool& done) {
   if (count_ > 0 || done) {
     // Busy: never wait. Enter only to submit, or to collect completions the kernel holds.
     if (ring_.pending() || (outstanding_ && ring_.has_deferred_work())) {
-      inline_hint_ = 0;
       ring_.enter(0, -1);
       reap();
     }
@@ -164,11 +163,11 @@ void loop::run_once(const bool& done) {
   // Wait for them plus one more event, when something else is in flight to provide it,
   // and never longer than the batch timeout.
   unsigned wait_nr = 1;
-  if (wait_batch_ > 1 && inline_hint_ > 0 && outstanding_ > inline_hint_) {
-    wait_nr = inline_hint_ + 1 < wait_batch_ ? inline_hint_ + 1 : wait_batch_;
+  const unsigned inline_sends = ring_.inline_queued();
+  if (wait_batch_ > 1 && inline_sends > 0 && outstanding_ > inline_sends) {
+    wait_nr = inline_sends + 1 < wait_batch_ ? inline_sends + 1 : wait_batch_;
     if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) timeout_ns = batch_timeout_ns_;
   }
-  inline_hint_ = 0;
   ring_.enter(wait_nr, timeout_ns);
   reap();
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());

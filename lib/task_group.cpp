@@ -63,6 +63,7 @@ group_state::~group_state() {
       c->frame = {};
       c->promise = nullptr;
     }
+    // Destroying the frame may drain its I/O, whose CQEs can post this task again.
     l.forget(*c);
     c->detach();
     c->was_cancelled = true;
@@ -94,9 +95,8 @@ void group_state::adopt(child_base& c, std::coroutine_handle<> h, promise_base& 
 }
 
 void group_state::fail() noexcept {
-  if (aborting && scope.cancel_called) return;
   aborting = true;
-  scope.cancel();
+  scope.cancel();  // idempotent
 }
 
 void group_state::child_finished(child_base& c) noexcept {

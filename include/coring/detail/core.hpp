@@ -142,7 +142,7 @@ class loop {
   void reserve(unsigned n) { ring_.reserve(n); }
   // The SQE just queued usually completes during the submit itself (a send on a socket
   // with room): batch mode may then wait for its CQE plus the next event in one enter.
-  void note_inline_completion() noexcept { ++inline_hint_; }
+  void note_inline_completion() noexcept { ring_.note_inline(); }
   // Work finishing outside the ring that will be announced by a CQE (e.g. MSG_RING from a
   // worker thread): counts as outstanding so the loop waits for it instead of stopping.
   void expect_cqe() noexcept { ++outstanding_; }
@@ -194,7 +194,6 @@ class loop {
   task_node* root_node_ = nullptr;
   loop_counters counters_;
   unsigned wait_batch_ = 1;
-  unsigned inline_hint_ = 0;
   long long batch_timeout_ns_ = 5'000'000;
 };
 

@@ -38,6 +38,11 @@ class ring {
 
   // SQEs queued but not yet handed to the kernel.
   unsigned pending() const noexcept { return io_uring_sq_ready(&ring_); }
+  // Marks the SQE just queued as one that usually completes during the submit itself (a
+  // send on a socket with room). Every enter hands the queued SQEs over and clears the count,
+  // so it always describes what the next enter will submit.
+  void note_inline() noexcept { ++inline_queued_; }
+  unsigned inline_queued() const noexcept { return inline_queued_; }
 
   // One io_uring_enter: hands every queued SQE to the kernel and, when `wait_nr` > 0, waits
   // until that many CQEs are ready or `timeout_ns` (if >= 0) passes. Always asks the kernel
@@ -76,6 +81,7 @@ class ring {
   void flush_sq() noexcept;
   io_uring ring_{};
   bool registered_ = false;
+  unsigned inline_queued_ = 0;
   ring_counters counters_;
 };
 
