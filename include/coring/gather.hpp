@@ -46,6 +46,17 @@ namespace detail {
 template <class T>
 using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+// A task group that fails fast with the first error itself rather than a group of them,
+// as asyncio.gather raises the first exception.
+template <class F>
+task<> fail_fast_group(F body) {
+  try {
+    co_await with_task_group(std::move(body));
+  } catch (const exception_group& eg) {
+    std::rethrow_exception(eg.entries().front().error);
+  }
+}
+
 template <class T>
 gather_value_t<T> take_result(task_handle<T>& h) {
   if constexpr (std::is_void_v<T>) {
@@ -66,15 +77,11 @@ gather_value_t<T> take_result(task_handle<T>& h) {
 template <class... T>
 task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
   std::tuple<task_handle<T>...> handles;
-  try {
-    co_await with_task_group([&](task_group& tg) -> task<> {
-      handles = std::apply([&](auto&... t) { return std::tuple<task_handle<T>...>(tg.spawn(std::move(t))...); },
-                           std::tie(tasks...));
-      co_return;
-    });
-  } catch (const exception_group& eg) {
-    std::rethrow_exception(eg.entries().front().error);
-  }
+  co_await detail::fail_fast_group([&](task_group& tg) -> task<> {
+    handles = std::apply([&](auto&... t) { return std::tuple<task_handle<T>...>(tg.spawn(std::move(t))...); },
+                         std::tie(tasks...));
+    co_return;
+  });
   co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<T>...>(detail::take_result(h)...); },
                        handles);
 }
@@ -89,14 +96,10 @@ template <class T>
 task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::vector<task<T>> tasks) {
   std::vector<task_handle<T>> handles;
   handles.reserve(tasks.size());
-  try {
-    co_await with_task_group([&](task_group& tg) -> task<> {
-      for (auto& t : tasks) handles.push_back(tg.spawn(std::move(t)));
-      co_return;
-    });
-  } catch (const exception_group& eg) {
-    std::rethrow_exception(eg.entries().front().error);
-  }
+  co_await detail::fail_fast_group([&](task_group& tg) -> task<> {
+    for (auto& t : tasks) handles.push_back(tg.spawn(std::move(t)));
+    co_return;
+  });
   if constexpr (!std::is_void_v<T>) {
     std::vector<T> out;
     out.reserve(handles.size());
