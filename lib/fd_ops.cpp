@@ -7,24 +7,27 @@
 namespace coring::detail {
 
 close_op::~close_op() {
-  if (pending_) {
-    // The task tree is being destroyed while the close is in the kernel: the CQE names us.
-    destroying_ = true;
-    lp_->drain(pending_);
-  } else if (!submitted_) {
-    close_fd_now(fd_);  // never awaited: do not leak the descriptor
-  }
+  // A task tree destroyed while the close is in the kernel: the CQE still names us.
+  if (!settle()) return;
+  if (!submitted_) close_fd_now(fd_);  // never awaited: do not leak the descriptor
+}
+
+void close_op::await_suspend(std::coroutine_handle<> h) {
+  node_ = running_task();
+  handle_ = h;
+  submit(current_loop(), [fd = fd_](io_uring_sqe* sqe) { io_uring_prep_close(sqe, fd); });
+  submitted_ = true;
 }
 
 void close_op::await_resume() {
   if (res_ < 0) throw_errno(res_, "close fd " + std::to_string(fd_));
 }
 
-void close_op::on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
-  auto* self = static_cast<close_op*>(c);
-  self->res_ = cqe.res;
-  self->pending_ = 0;
-  if (!self->destroying_) self->lp_->post(self->handle_, self->node_);
+void close_op::on_cqe(request* r, const io_uring_cqe& cqe) noexcept { static_cast<close_op*>(r)->res_ = cqe.res; }
+
+void close_op::on_settled(request* r) noexcept {
+  auto* self = static_cast<close_op*>(r);
+  self->owner_loop()->post(self->handle_, self->node_);
 }
 
 void close_fd_now(int fd) noexcept {

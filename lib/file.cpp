@@ -6,9 +6,9 @@ namespace coring {
 
 namespace detail {
 
-file open_op::result(int res, unsigned) {
-  if (res < 0) throw_errno(res, "open " + path_);
-  return file(res, std::move(path_));
+file open_result(int res, int, std::string& path, int, mode_t) {
+  if (res < 0) throw_errno(res, "open " + path);
+  return file(res, std::move(path));
 }
 
 }  // namespace detail

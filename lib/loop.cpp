@@ -21,7 +21,16 @@ loop& current_loop_checked() {
       "coring::run(...) or runtime::run(...)");
 }
 
-loop::loop(const runtime_options& opts) : ring_(opts.entries) {
+void misused_task(const char* what) { throw std::logic_error(what); }
+
+void no_running_task() {
+  throw std::logic_error(
+      "coring: no coring task is running here; await coring operations (sleep, checkpoint, queue, "
+      "semaphore, timeouts, task groups, I/O) only inside a coring::task run by coring::run(...) "
+      "or runtime::run(...)");
+}
+
+loop::loop(const runtime_options& opts) : ring_(opts.entries, opts.cq_entries) {
   cap_ = 1024;
   buf_ = static_cast<entry*>(std::malloc(cap_ * sizeof(entry)));
   if (!buf_) throw std::bad_alloc();
@@ -177,7 +186,7 @@ void loop::run_until(const bool& done) {
   while (!done) run_once(done);
 }
 
-void loop::drain(const unsigned char& pending) {
+void loop::drain(const std::uint16_t& pending) {
   while (pending) {
     ring_.enter(1, -1);
     reap();
@@ -240,11 +249,6 @@ runtime_stats stats() {
   runtime_stats s = detail::tl_last_stats;
   s.frames = detail::frames_live();
   return s;
-}
-
-void throw_errno(int negative_res, std::string_view what) {
-  const int err = negative_res < 0 ? -negative_res : negative_res;
-  throw std::system_error(err, std::system_category(), std::string(what));
 }
 
 }  // namespace coring

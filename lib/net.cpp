@@ -218,150 +218,93 @@ void throw_socket_error(int res, const char* op, int fd) {
 
 // ---- datagram ops ----
 
-sendto_op::sendto_op(int fd, const void* buf, std::size_t len, const endpoint& to) noexcept
-    : fd_(fd), to_(to) {
-  iov_.iov_base = const_cast<void*>(buf);
-  iov_.iov_len = len;
-  std::memset(&msg_, 0, sizeof msg_);
-  msg_.msg_name = to_.data();
-  msg_.msg_namelen = to_.size();
-  msg_.msg_iov = &iov_;
-  msg_.msg_iovlen = 1;
-}
-
-// The io_op base must be moved too (it carries a link timeout already attached).
-sendto_op::sendto_op(sendto_op&& o) noexcept : io_op(std::move(o)), fd_(o.fd_), to_(o.to_), iov_(o.iov_), msg_(o.msg_) {
-  msg_.msg_name = to_.data();
-  msg_.msg_iov = &iov_;
-}
-
-std::size_t sendto_op::result(int res, unsigned) {
-  if (res < 0) throw_errno(res, "sendto " + to_.to_string());
-  return static_cast<std::size_t>(res);
-}
-
-recvfrom_op::recvfrom_op(int fd, void* buf, std::size_t len) noexcept : fd_(fd) {
-  iov_.iov_base = buf;
-  iov_.iov_len = len;
-  std::memset(&msg_, 0, sizeof msg_);
-  msg_.msg_name = from_.data();
-  msg_.msg_namelen = endpoint::capacity();
-  msg_.msg_iov = &iov_;
-  msg_.msg_iovlen = 1;
-}
-
-recvfrom_op::recvfrom_op(recvfrom_op&& o) noexcept : io_op(std::move(o)), fd_(o.fd_), from_(o.from_), iov_(o.iov_), msg_(o.msg_) {
-  msg_.msg_name = from_.data();
-  msg_.msg_iov = &iov_;
-}
-
-datagram recvfrom_op::result(int res, unsigned) {
-  if (res < 0) throw_socket_error(res, "recvfrom", fd_);
+datagram finish_recvfrom(int res, int fd, datagram_msg& m) {
+  if (res < 0) throw_socket_error(res, "recvfrom", fd);
   datagram d;
   const auto n = static_cast<std::size_t>(res);
-  d.truncated = n > iov_.iov_len;
-  d.size = d.truncated ? iov_.iov_len : n;
+  d.truncated = n > m.iov.iov_len;
+  d.size = d.truncated ? m.iov.iov_len : n;
   // The kernel writes the sender's address; its length follows from the family.
-  if (from_.family() == AF_INET) from_.set_size(sizeof(sockaddr_in));
-  else if (from_.family() == AF_INET6) from_.set_size(sizeof(sockaddr_in6));
-  d.from = from_;
+  if (m.addr.family() == AF_INET) m.addr.set_size(sizeof(sockaddr_in));
+  else if (m.addr.family() == AF_INET6) m.addr.set_size(sizeof(sockaddr_in6));
+  d.from = m.addr;
   return d;
 }
 
-// ---- multishot records ----
-
-// What the multishot accept and the multishot recv both keep: the loop that owns the
-// request, whether it is in the kernel, and how many CQEs the kernel still owes, so the
-// record is freed only once no CQE can name it any more.
-struct multishot_record : completion {
-  loop* lp = nullptr;
-  unsigned char pending = 0;  // CQEs the kernel still owes us (the multishot, a cancel)
-  bool armed = false;         // the multishot request is in the kernel
-
-  // Tags an SQE prepared by arm() as this record's multishot request.
-  void submit(io_uring_sqe* sqe) noexcept {
-    sqe->user_data = user_data(this, tag_op);
-    armed = true;
-    ++pending;
-  }
-
-  // Accounts for one CQE; false for the CQE of our own cancel request, which carries
-  // nothing else to handle.
-  bool count_cqe(const io_uring_cqe& cqe) noexcept {
-    if ((cqe.user_data & tag_mask) == tag_cancel) {
-      --pending;
-      return false;
-    }
-    if (!(cqe.flags & IORING_CQE_F_MORE)) {
-      armed = false;
-      --pending;
-    }
-    return true;
-  }
-
-  // Only the owning loop's thread may submit for it or wait for its CQEs.
-  bool on_owner_loop() const noexcept { return lp && this_thread().lp == lp; }
-
-  // Asks the kernel to stop the multishot request (its last CQE still comes).
-  void cancel() noexcept {
-    if (!armed || !on_owner_loop()) return;
-    io_uring_sqe* sqe = lp->get_sqe();
-    io_uring_prep_cancel64(sqe, user_data(this, tag_op), 0);
-    sqe->user_data = user_data(this, tag_cancel);
-    ++pending;
-  }
-
-  // Waits for the CQEs still owed, when on the owning loop.
-  void drain() noexcept {
-    if (pending && on_owner_loop()) lp->drain(pending);
-  }
-};
-
 // ---- listener ----
 
-struct listener_state : multishot_record {
+// One multishot accept serves every accept() call. It is armed only while a task waits in
+// accept() and is disarmed (cancelled) once `max_queued` connections wait in user space, so
+// a server that stops accepting leaves further connections in the kernel's backlog, where
+// `backlog` bounds them, instead of holding a descriptor for each.
+struct listener_state : request {
   int fd = -1;
   endpoint local;
   std::deque<int> ready;                  // accepted, not yet taken
   ilist<accept_op, accept_tag> waiters;   // FIFO of suspended accept() calls
-  int pending_error = 0;                  // a multishot error nobody was waiting for
+  int pending_error = 0;                  // an error nobody was waiting for
+  std::size_t max_queued = tcp_listener::default_max_queued;
+  tcp_listener::statistics stats;
   bool closed = false;
 
-  listener_state() noexcept { complete = &on_cqe; }
+  listener_state() noexcept : request(&on_cqe, &on_settled) {}
   listener_state(const listener_state&) = delete;
   listener_state& operator=(const listener_state&) = delete;
 
   void arm() {
-    lp = &current_loop();
-    io_uring_sqe* sqe = lp->get_sqe();
-    io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
-    submit(sqe);
+    submit(current_loop(), [this](io_uring_sqe* sqe) {
+      io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    });
+  }
+  // Arms the accept when a task needs a connection and none is queued; while a cancel of
+  // the previous one is still in flight, on_settled arms it.
+  void want_connection() {
+    if (!live() && !busy() && !closed && fd >= 0) arm();
   }
 
-  static void on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
-    auto* self = static_cast<listener_state*>(c);
-    if (!self->count_cqe(cqe)) return;
+  static void on_cqe(request* r, const io_uring_cqe& cqe) noexcept {
+    auto* self = static_cast<listener_state*>(r);
     const int res = cqe.res;
     if (res >= 0) {
-      if (self->closed)
+      ++self->stats.accepted;
+      if (self->closed) {
         close_fd_now(res);
-      else if (accept_op* w = self->waiters.pop_front())
+      } else if (accept_op* w = self->waiters.pop_front()) {
         w->deliver(res);
-      else
+      } else {
         self->ready.push_back(res);
-    } else if (!self->closed) {
-      // A connection that died in the backlog is nobody's business; anything else
-      // (EMFILE, ENFILE, ENOMEM...) is reported to the next accept().
-      const bool transient = res == -ECONNABORTED || res == -EINTR || res == -EAGAIN || res == -ECANCELED;
-      if (!transient) {
-        if (accept_op* w = self->waiters.pop_front())
-          w->deliver(res);
-        else
-          self->pending_error = res;
+        // Enough parked: leave the rest in the kernel's backlog.
+        if (self->ready.size() >= self->max_queued) self->cancel();
       }
+      return;
     }
-    // The multishot ended (an error, or the kernel stopped it) while tasks still wait.
-    if (!self->armed && !self->closed && !self->waiters.empty()) self->arm();
+    if (self->closed) return;
+    // A connection that died in the backlog is nobody's business; anything else (EMFILE,
+    // ENFILE, ENOMEM...) ended the multishot and is reported to one accept() call. The
+    // listener re-arms only for the next accept(), so a descriptor shortage cannot spin.
+    const bool transient = res == -ECONNABORTED || res == -EINTR || res == -EAGAIN || res == -ECANCELED;
+    if (transient) return;
+    ++self->stats.errors;
+    self->stats.last_error = -res;
+    if (accept_op* w = self->waiters.pop_front())
+      w->deliver(res);
+    else
+      self->pending_error = res;
+  }
+
+  static void on_settled(request* r) noexcept {
+    auto* self = static_cast<listener_state*>(r);
+    // The multishot ended (cancelled at the queue bound, an error, or the kernel stopped
+    // it) while tasks still wait: keep accepting for them.
+    if (!self->closed && !self->waiters.empty() && self->ready.empty()) self->arm_noexcept();
+  }
+  void arm_noexcept() noexcept {
+    try {
+      arm();
+    } catch (const std::exception&) {
+      // No SQE could be had: hand the failure to the waiting accept instead of hanging it.
+      if (accept_op* w = waiters.pop_front()) w->deliver(-EBUSY);
+    }
   }
 
   void close() noexcept {
@@ -380,12 +323,6 @@ struct listener_state : multishot_record {
     pending_error = 0;
     while (accept_op* w = waiters.pop_front()) w->deliver(-EBADF);
   }
-
-  // True once no CQE can name this record any more.
-  bool settle() noexcept {
-    drain();
-    return pending == 0;
-  }
 };
 
 accept_op::~accept_op() {
@@ -393,7 +330,7 @@ accept_op::~accept_op() {
 }
 
 bool accept_op::await_ready() {
-  if (this_task()->cancelled()) {
+  if (running_task()->cancelled()) {
     refused = true;
     return true;
   }
@@ -412,8 +349,8 @@ bool accept_op::await_ready() {
 }
 
 bool accept_op::await_suspend(std::coroutine_handle<> h) {
-  if (!st_->armed) st_->arm();
   if (!park(h, &on_abort, "accept")) return false;
+  st_->want_connection();
   st_->waiters.push_back(*this);
   return true;
 }
@@ -464,6 +401,16 @@ tcp_listener::~tcp_listener() {
   // memory.
   if (!st_->settle()) (void)st_.release();
 }
+
+void tcp_listener::set_max_queued(std::size_t n) {
+  if (n == 0)
+    throw std::invalid_argument("coring::tcp_listener::set_max_queued: pass at least 1 (connections beyond it stay in the kernel backlog)");
+  if (!st_) throw std::logic_error("coring::tcp_listener::set_max_queued: the listener is empty; create it with tcp_listener::bind");
+  st_->max_queued = n;
+}
+
+std::size_t tcp_listener::max_queued() const noexcept { return st_ ? st_->max_queued : default_max_queued; }
+tcp_listener::statistics tcp_listener::stats() const noexcept { return st_ ? st_->stats : statistics{}; }
 
 tcp_listener tcp_listener::bind(const endpoint& ep, int backlog) {
   const int fd = open_socket(ep, SOCK_STREAM, "tcp_listener::bind");
@@ -592,7 +539,7 @@ endpoint tcp_stream::peer_endpoint() const {
 
 namespace detail {
 
-struct multishot_state : multishot_record, hook<starved_tag> {
+struct multishot_state : request, hook<starved_tag> {
   struct chunk {
     unsigned bid;
     unsigned len;
@@ -607,21 +554,19 @@ struct multishot_state : multishot_record, hook<starved_tag> {
   bool eof = false;
   bool closing = false;
 
-  multishot_state() noexcept { complete = &on_cqe; }
+  multishot_state() noexcept : request(&on_cqe, nullptr) {}
 
   void arm() {
-    lp = &current_loop();
-    io_uring_sqe* sqe = lp->get_sqe();
-    io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = pool->group();
-    submit(sqe);
+    submit(current_loop(), [this](io_uring_sqe* sqe) {
+      io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = pool->group();
+    });
   }
-  bool can_arm() const noexcept { return !armed && !closing && !eof && !error; }
+  bool can_arm() const noexcept { return !live() && !closing && !eof && !error; }
 
-  static void on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
-    auto* self = static_cast<multishot_state*>(c);
-    if (!self->count_cqe(cqe)) return;
+  static void on_cqe(request* r, const io_uring_cqe& cqe) noexcept {
+    auto* self = static_cast<multishot_state*>(r);
     const int res = cqe.res;
     if (cqe.flags & IORING_CQE_F_BUFFER) {
       const unsigned bid = cqe.flags >> IORING_CQE_BUFFER_SHIFT;
@@ -719,11 +664,10 @@ multishot_reader::~multishot_reader() {
   detail::multishot_state& st = *st_;
   st.closing = true;
   st.unlink();
-  st.cancel();
-  st.drain();
+  const bool settled = st.settle();
   for (const auto& c : st.ready) st.pool->recycle(c.bid);
   st.ready.clear();
-  if (st.pending) (void)st_.release();  // the kernel may still name it: never free it
+  if (!settled) (void)st_.release();  // the kernel may still name it: never free it
 }
 
 multishot_reader::read_op multishot_reader::read_some(std::span<char> buf) noexcept {
@@ -740,7 +684,7 @@ multishot_reader::read_op::~read_op() {
 
 bool multishot_reader::read_op::await_ready() {
   if (!st_) throw std::logic_error("coring::multishot_reader::read_some: the reader is empty (moved from)");
-  if (detail::this_task()->cancelled()) {
+  if (detail::running_task()->cancelled()) {
     refused = true;
     return true;
   }

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
-#include <system_error>
 
 #include <fmt/format.h>
+
+#include "coring/detail/faults.hpp"
+#include "coring/errors.hpp"
 
 namespace coring::detail {
 namespace {
@@ -47,14 +49,26 @@ std::string read_sysctl_io_uring_disabled() {
     why = fmt::format("io_uring_setup failed: {}", std::strerror(err));
     fix = "check the kernel version (6.1+) and security policy";
   }
-  throw std::system_error(err, std::system_category(),
-                          fmt::format("coring: io_uring is unavailable: {}; to fix: {}", why, fix));
+  throw_errno(-err, fmt::format("coring: io_uring is unavailable: {}; to fix: {}", why, fix));
+}
+
+// io_uring_setup worked but a later io_uring call is refused: a filter that allows only
+// part of io_uring (seccomp profiles listing io_uring_setup but not io_uring_enter).
+[[noreturn]] void throw_blocked(int err, const char* call) {
+  throw_errno(-err, fmt::format("coring: io_uring is blocked: {} was refused ({}) although io_uring_setup "
+                                "worked, most likely by a seccomp profile that allows only part of "
+                                "io_uring; to fix: allow the io_uring_setup, io_uring_enter and "
+                                "io_uring_register system calls (e.g. docker run --security-opt "
+                                "seccomp=<profile allowing io_uring>)",
+                                call, std::strerror(err)));
 }
 
 }  // namespace
 
-ring::ring(unsigned entries) {
+ring::ring(unsigned entries, unsigned cq_entries) {
   if (entries == 0) entries = 1;
+  if (cq_entries == 0) cq_entries = entries * 4 < 4096 ? 4096 : entries * 4;
+  if (cq_entries < entries) cq_entries = entries;
   // Strongest first; each step drops what an older kernel refuses with EINVAL.
   const unsigned want[] = {
       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
@@ -69,7 +83,7 @@ ring::ring(unsigned entries) {
   for (unsigned flags : want) {
     io_uring_params p{};
     p.flags = flags | IORING_SETUP_CQSIZE;
-    p.cq_entries = entries * 4 < 4096 ? 4096 : entries * 4;
+    p.cq_entries = cq_entries;
     const int r = io_uring_queue_init_params(entries, &ring_, &p);
     if (r == 0) {
       err = 0;
@@ -81,9 +95,9 @@ ring::ring(unsigned entries) {
   if (err != 0) throw_unavailable(err);
   if (!(ring_.features & IORING_FEAT_EXT_ARG)) {
     io_uring_queue_exit(&ring_);
-    throw std::system_error(ENOTSUP, std::system_category(),
-                            "coring: io_uring is too old (no IORING_FEAT_EXT_ARG); to fix: run "
-                            "on Linux 5.11 or newer (6.1+ recommended)");
+    throw_errno(-ENOTSUP,
+                "coring: io_uring is too old (no IORING_FEAT_EXT_ARG); to fix: run on Linux 5.11 or "
+                "newer (6.1+ recommended)");
   }
   registered_ = io_uring_register_ring_fd(&ring_) == 1;
 }
@@ -139,16 +153,22 @@ bool ring::enter(unsigned wait_nr, long long timeout_ns) {
     argsz = sizeof arg;
   }
   ++counters_.enters;
-  const int r = io_uring_enter2(static_cast<unsigned>(fd), to_submit, wait_nr, flags,
-                                static_cast<sigset_t*>(argp), argsz);
+  const int injected = faults::enter_error();
+  const int r = injected ? -injected
+                         : io_uring_enter2(static_cast<unsigned>(fd), to_submit, wait_nr, flags,
+                                           static_cast<sigset_t*>(argp), argsz);
   if (r >= 0) {
     // Whatever the kernel did not take stays between its head and our tail, so pending()
     // offers it again on the next enter.
     counters_.sqes += static_cast<unsigned>(r);
     return true;
   }
-  if (r == -ETIME || r == -EINTR || r == -EAGAIN || r == -EBUSY) return false;
-  throw std::system_error(-r, std::system_category(), "coring: io_uring_enter");
+  // Transient: a timeout or signal ends the wait; EAGAIN / EBUSY / ENOMEM mean the kernel
+  // could not take the SQEs or post CQEs just now (memory, an overflowing CQ). The SQEs stay
+  // queued and the loop enters again.
+  if (r == -ETIME || r == -EINTR || r == -EAGAIN || r == -EBUSY || r == -ENOMEM) return false;
+  if (r == -EPERM || r == -EACCES || r == -ENOSYS) throw_blocked(-r, "io_uring_enter");
+  throw_errno(r, "coring: io_uring_enter");
 }
 
 bool ring::has_deferred_work() const noexcept {
@@ -159,16 +179,19 @@ bool ring::has_deferred_work() const noexcept {
 }
 
 void ring::reserve(unsigned n) {
-  if (io_uring_sq_space_left(&ring_) < n) enter(0, -1);
+  for (int tries = 0; (faults::sq_full() || io_uring_sq_space_left(&ring_) < n) && tries < 64; ++tries) enter(0, -1);
+  if (io_uring_sq_space_left(&ring_) < n) throw_errno(-EBUSY, "coring: the SQ ring stays full (the kernel takes no submissions)");
 }
 
 io_uring_sqe* ring::get_sqe() {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (!sqe) {
+  io_uring_sqe* sqe = faults::sq_full() ? nullptr : io_uring_get_sqe(&ring_);
+  // Full: hand the queued SQEs to the kernel and take the slot that frees. A kernel that
+  // is short of memory may take none at first; it is asked again a bounded number of times.
+  for (int tries = 0; !sqe && tries < 64; ++tries) {
     enter(0, -1);
     sqe = io_uring_get_sqe(&ring_);
-    if (!sqe) throw std::system_error(EBUSY, std::system_category(), "coring: SQ ring stays full");
   }
+  if (!sqe) throw_errno(-EBUSY, "coring: the SQ ring stays full (the kernel takes no submissions)");
   return sqe;
 }
 

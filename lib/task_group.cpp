@@ -133,7 +133,7 @@ void group_state::finish(std::exception_ptr body_error, bool body_cancelled, boo
 }
 
 void join_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
-  node = this_task();
+  node = running_task();
   lp = &current_loop();
   handle = h;
   abort = nullptr;  // cancellation reaches the children through the scope tree instead

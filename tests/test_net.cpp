@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <coring/cancel.hpp>
 #include <coring/net.hpp>
@@ -676,4 +678,104 @@ TEST_CASE("net: a closed listener's port can be bound again while the old object
     auto s2 = co_await second.accept();
     CHECK(s2.is_open());
   }());
+}
+
+namespace {
+
+// A non-blocking connect: the handshake completes in the kernel's backlog whether or not
+// the server accepts.
+int start_connect(const coring::endpoint& ep) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  const int r = ::connect(fd, ep.data(), ep.size());
+  REQUIRE((r == 0 || errno == EINPROGRESS));
+  return fd;
+}
+
+struct rlimit_guard {
+  rlimit saved{};
+  rlimit_guard() { ::getrlimit(RLIMIT_NOFILE, &saved); }
+  ~rlimit_guard() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+  // Allows no new descriptor: a new one takes the lowest free number, which must be below
+  // the soft limit.
+  void exhaust() const {
+    const int lowest_free = ::dup(0);
+    REQUIRE(lowest_free >= 0);
+    ::close(lowest_free);
+    rlimit r = saved;
+    r.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("net: connections nobody accepts stay in the kernel backlog, not in user space") {
+  coring::run([]() -> coring::task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0, 128);
+    l.set_max_queued(4);
+    std::vector<int> clients;
+    clients.push_back(start_connect(l.local_endpoint()));
+    coring::tcp_stream first = co_await l.accept();  // arms the multishot accept
+    // Nothing to await here but the absence of further completions: a few loop turns that
+    // enter the kernel let it post every accept it is going to post.
+    const auto settle = []() -> coring::task<> {
+      for (int i = 0; i < 10; ++i) co_await coring::sleep(2ms);
+    };
+    // A first burst: the kernel hands over what is in its backlog at once, then the
+    // listener disarms (more than max_queued are queued).
+    for (int i = 0; i < 10; ++i) clients.push_back(start_connect(l.local_endpoint()));
+    co_await settle();
+    const std::size_t after_burst = l.queued();
+    CHECK(after_burst <= 10);
+    // Later connections stay in the kernel's backlog: no descriptor is made for them.
+    const auto fds = open_fds();
+    for (int i = 0; i < 40; ++i) clients.push_back(start_connect(l.local_endpoint()));
+    co_await settle();
+    CHECK(l.queued() == after_burst);
+    CHECK(open_fds() - fds == 40);  // just the client sockets
+    // Every connection is still there to be accepted.
+    for (int i = 0; i < 50; ++i) {
+      coring::tcp_stream s = co_await coring::with_timeout(5s, l.accept());
+      CHECK(s.is_open());
+    }
+    CHECK(l.stats().accepted == 51);
+    CHECK(l.stats().errors == 0);
+    for (int fd : clients) ::close(fd);
+  }());
+}
+
+TEST_CASE("net: accept at the descriptor limit throws EMFILE, counts it, and works once descriptors are free") {
+  coring::run([]() -> coring::task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    std::vector<int> clients;
+    for (int i = 0; i < 3; ++i) clients.push_back(start_connect(l.local_endpoint()));
+    {
+      rlimit_guard limit;
+      limit.exhaust();
+      bool emfile = false;
+      try {
+        coring::tcp_stream s = co_await l.accept();
+      } catch (const std::system_error& e) {
+        emfile = e.code().value() == EMFILE;
+        CHECK(std::string(e.what()).find("accept 127.0.0.1:") != std::string::npos);
+      }
+      CHECK(emfile);
+      CHECK(l.stats().errors >= 1);
+      CHECK(l.stats().last_error == EMFILE);
+    }
+    // Descriptors are available again: the connections waited in the backlog.
+    for (int i = 0; i < 3; ++i) {
+      coring::tcp_stream s = co_await coring::with_timeout(5s, l.accept());
+      CHECK(s.is_open());
+    }
+    for (int fd : clients) ::close(fd);
+  }());
+}
+
+TEST_CASE("net: set_max_queued rejects zero") {
+  auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+  CHECK_THROWS_AS(l.set_max_queued(0), std::invalid_argument);
+  l.set_max_queued(4);
+  CHECK(l.max_queued() == 4);
 }

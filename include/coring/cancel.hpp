@@ -94,7 +94,7 @@ task<R> shield_impl(A a) {
 
 template <class Op>
 auto linked_timeout(duration d, Op op) -> task<await_result_t<Op>> {
-  if (this_task()->cancelled()) throw cancelled{};
+  if (running_task()->cancelled()) throw cancelled{};
   if (d <= duration::zero()) throw timeout_error("coring: with_timeout: deadline expired");
   op.set_link_timeout(d);
   co_return co_await std::move(op);

@@ -32,7 +32,7 @@ class event {
     bool await_ready() const noexcept {
       // A cancelled task goes through await_suspend, which refuses: wait() is a
       // cancellation point even on a set event.
-      return ev_->set_ && !detail::this_task()->cancelled();
+      return ev_->set_ && !detail::current_task_cancelled();
     }
     bool await_suspend(std::coroutine_handle<> h) {
       return w_.wait_on(ev_->waiters_, h, "event.wait");

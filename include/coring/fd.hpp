@@ -19,16 +19,14 @@ namespace coring {
 //
 //   char buf[256];
 //   std::size_t n = co_await coring::read_some(pipe_fd, buf);
-inline detail::read_op read_some(int fd, std::span<char> buf) noexcept {
-  return {fd, buf.data(), static_cast<unsigned>(buf.size() > 0x7fffffffu ? 0x7fffffffu : buf.size())};
-}
+inline detail::read_op_t read_some(int fd, std::span<char> buf) { return detail::read_op(fd, buf.data(), buf.size()); }
 
 // Writes up to data.size() bytes to `fd` at its current position; returns how many.
 // Cancellation and errors: as read_some ("write fd 5: ...").
 //
 //   co_await coring::write_some(pipe_fd, "ping");
-inline detail::write_op write_some(int fd, std::string_view data) noexcept {
-  return {fd, data.data(), static_cast<unsigned>(data.size() > 0x7fffffffu ? 0x7fffffffu : data.size())};
+inline detail::write_op_t write_some(int fd, std::string_view data) {
+  return detail::write_op(fd, data.data(), data.size());
 }
 
 }  // namespace coring

@@ -37,94 +37,47 @@ class file;
 
 namespace detail {
 
-// The messages name the path; the op keeps a pointer to the file's path string.
-class file_read_op : public io_op<file_read_op> {
- public:
-  static constexpr const char* op_name = "file read";
-  file_read_op(int fd, const std::string* path, void* buf, std::size_t len, std::uint64_t off) noexcept
-      : fd_(fd), path_(path), buf_(buf), len_(len > 0x7ffff000u ? 0x7ffff000u : static_cast<unsigned>(len)), off_(off) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_read(sqe, fd_, buf_, len_, off_); }
-  std::size_t result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "read " + *path_);
+// A result conversion naming the file's path: returns the byte count, or throws
+// "<what> <path>: <error>".
+struct path_bytes {
+  const char* what;
+  const std::string* path;
+  std::size_t operator()(int res) const {
+    if (res < 0) throw_errno(res, std::string(what) + " " + *path);
     return static_cast<std::size_t>(res);
   }
-
- private:
-  int fd_;
-  const std::string* path_;
-  void* buf_;
-  unsigned len_;
-  std::uint64_t off_;
 };
 
-class file_write_op : public io_op<file_write_op> {
- public:
-  static constexpr const char* op_name = "file write";
-  file_write_op(int fd, const std::string* path, const void* buf, std::size_t len, std::uint64_t off) noexcept
-      : fd_(fd), path_(path), buf_(buf), len_(len > 0x7ffff000u ? 0x7ffff000u : static_cast<unsigned>(len)), off_(off) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_write(sqe, fd_, buf_, len_, off_); }
-  std::size_t result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "write " + *path_);
-    return static_cast<std::size_t>(res);
-  }
+inline auto file_read_op(int fd, const std::string* path, void* buf, std::size_t len, std::uint64_t off) {
+  return make_op("file read", path_bytes{"read", path}, &io_uring_prep_read, fd, buf, clamp_io_length(len), off);
+}
+inline auto file_write_op(int fd, const std::string* path, const void* buf, std::size_t len, std::uint64_t off) {
+  return make_op("file write", path_bytes{"write", path}, &io_uring_prep_write, fd, buf, clamp_io_length(len), off);
+}
+using file_read_op_t = decltype(file_read_op(0, nullptr, nullptr, 0, 0));
+using file_write_op_t = decltype(file_write_op(0, nullptr, nullptr, 0, 0));
 
- private:
-  int fd_;
-  const std::string* path_;
-  const void* buf_;
-  unsigned len_;
-  std::uint64_t off_;
-};
+inline auto fsync_op(int fd, const std::string* path, bool datasync) {
+  return make_op(
+      "fsync", [path](int res) { path_bytes{"fsync", path}(res); }, &io_uring_prep_fsync, fd,
+      datasync ? unsigned{IORING_FSYNC_DATASYNC} : 0u);
+}
+using fsync_op_t = decltype(fsync_op(0, nullptr, false));
 
-class fsync_op : public io_op<fsync_op> {
- public:
-  static constexpr const char* op_name = "fsync";
-  fsync_op(int fd, const std::string* path, bool datasync) noexcept : fd_(fd), path_(path), datasync_(datasync) {}
-  void prepare(io_uring_sqe* sqe) noexcept {
-    io_uring_prep_fsync(sqe, fd_, datasync_ ? IORING_FSYNC_DATASYNC : 0);
-  }
-  void result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "fsync " + *path_);
-  }
-
- private:
-  int fd_;
-  const std::string* path_;
-  bool datasync_;
-};
-
-class statx_size_op : public io_op<statx_size_op> {
- public:
-  static constexpr const char* op_name = "statx";
-  statx_size_op(int fd, const std::string* path) noexcept : fd_(fd), path_(path) {}
-  void prepare(io_uring_sqe* sqe) noexcept {
-    io_uring_prep_statx(sqe, fd_, "", AT_EMPTY_PATH, STATX_SIZE, &stx_);
-  }
-  std::uint64_t result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "statx " + *path_);
-    return stx_.stx_size;
-  }
-
- private:
-  int fd_;
-  const std::string* path_;
-  struct statx stx_ {};
-};
-
-// IORING_OP_OPENAT; the result is a coring::file owning the new descriptor.
-class open_op : public io_op<open_op> {
- public:
-  static constexpr const char* op_name = "open";
-  open_op(std::string path, int flags, mode_t mode) noexcept
-      : path_(std::move(path)), flags_(flags | O_CLOEXEC), mode_(mode) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_openat(sqe, AT_FDCWD, path_.c_str(), flags_, mode_); }
-  file result(int res, unsigned);
-
- private:
-  std::string path_;
-  int flags_;
-  mode_t mode_;
-};
+inline auto statx_size_op(int fd, const std::string* path) {
+  struct statx buffer {};  // stored in the op: the kernel writes it
+  return make_op(
+      "statx",
+      [path](int res, int, struct statx& st) -> std::uint64_t {
+        path_bytes{"statx", path}(res);
+        return st.stx_size;
+      },
+      [](io_uring_sqe* sqe, int fd, struct statx& st) {
+        io_uring_prep_statx(sqe, fd, "", AT_EMPTY_PATH, STATX_SIZE, &st);
+      },
+      fd, buffer);
+}
+using statx_size_op_t = decltype(statx_size_op(0, nullptr));
 
 }  // namespace detail
 
@@ -144,34 +97,32 @@ class file {
   // file or directory".
   //
   //   auto f = co_await coring::file::open("log.txt", O_WRONLY | O_CREAT | O_APPEND);
-  static detail::open_op open(std::string path, int flags = O_RDONLY, mode_t mode = 0644) {
-    return detail::open_op(std::move(path), flags, mode);
-  }
+  static auto open(std::string path, int flags = O_RDONLY, mode_t mode = 0644);
 
   // Reads up to buf.size() bytes at `offset`; returns how many (0 at end of file). One
   // operation; a short read is possible. Errors: std::system_error "read <path>: ...".
-  detail::file_read_op read_at(std::uint64_t offset, std::span<char> buf) const noexcept {
-    return {fd_, &path_, buf.data(), buf.size(), offset};
+  detail::file_read_op_t read_at(std::uint64_t offset, std::span<char> buf) const {
+    return detail::file_read_op(fd_, &path_, buf.data(), buf.size(), offset);
   }
-  detail::file_read_op read_at(std::uint64_t offset, std::span<std::byte> buf) const noexcept {
-    return {fd_, &path_, buf.data(), buf.size(), offset};
+  detail::file_read_op_t read_at(std::uint64_t offset, std::span<std::byte> buf) const {
+    return detail::file_read_op(fd_, &path_, buf.data(), buf.size(), offset);
   }
   // Writes up to data.size() bytes at `offset`; returns how many (regular files write all
   // of it unless the disk is full). Errors: std::system_error "write <path>: ...".
-  detail::file_write_op write_at(std::uint64_t offset, std::string_view data) const noexcept {
-    return {fd_, &path_, data.data(), data.size(), offset};
+  detail::file_write_op_t write_at(std::uint64_t offset, std::string_view data) const {
+    return detail::file_write_op(fd_, &path_, data.data(), data.size(), offset);
   }
-  detail::file_write_op write_at(std::uint64_t offset, std::span<const std::byte> data) const noexcept {
-    return {fd_, &path_, data.data(), data.size(), offset};
+  detail::file_write_op_t write_at(std::uint64_t offset, std::span<const std::byte> data) const {
+    return detail::file_write_op(fd_, &path_, data.data(), data.size(), offset);
   }
   // Writes all of `data` at `offset`, looping over short writes.
   // Cancellation: NOT cancel-safe (a prefix may have been written).
   task<void> write_all_at(std::uint64_t offset, std::string_view data) const;
 
   // Flushes data (and metadata unless `datasync`) to the device.
-  detail::fsync_op fsync(bool datasync = false) const noexcept { return {fd_, &path_, datasync}; }
+  detail::fsync_op_t fsync(bool datasync = false) const { return detail::fsync_op(fd_, &path_, datasync); }
   // The current size in bytes (statx). Errors: std::system_error "statx <path>: ...".
-  detail::statx_size_op size() const noexcept { return {fd_, &path_}; }
+  detail::statx_size_op_t size() const { return detail::statx_size_op(fd_, &path_); }
 
   // Closes with IORING_OP_CLOSE. Not a cancellation point: the file is always closed.
   [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
@@ -184,6 +135,20 @@ class file {
   int fd_ = -1;
   std::string path_;
 };
+
+namespace detail {
+// IORING_OP_OPENAT; the result is a coring::file owning the new descriptor.
+file open_result(int res, int dirfd, std::string& path, int flags, mode_t mode);
+inline auto open_op(std::string path, int flags, mode_t mode) {
+  return make_op("open", &open_result, &io_uring_prep_openat, int{AT_FDCWD}, std::move(path), flags | O_CLOEXEC, mode);
+}
+using open_op_t = decltype(open_op(std::string(), 0, 0));
+
+}  // namespace detail
+
+inline auto file::open(std::string path, int flags, mode_t mode) {
+  return detail::open_op(std::move(path), flags, mode);
+}
 
 // Reads a whole file into a string (works for /proc files whose size is 0 too).
 // Cancellation: a cancellation point; the file is closed either way.

@@ -119,92 +119,66 @@ namespace detail {
 // Throws std::system_error for a failed socket call: "<op> <peer address>: <strerror>".
 [[noreturn]] void throw_socket_error(int res, const char* op, int fd);
 
-// IORING_OP_RECV. Result: bytes received, 0 when the peer closed its side.
-class recv_op : public io_op<recv_op> {
- public:
-  static constexpr const char* op_name = "recv";
-  recv_op(int fd, void* buf, std::size_t len, int flags) noexcept
-      : fd_(fd), buf_(buf), len_(len > 0x7fffffffu ? 0x7fffffffu : static_cast<unsigned>(len)), flags_(flags) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_recv(sqe, fd_, buf_, len_, flags_); }
-  std::size_t result(int res, unsigned) {
-    if (res < 0) throw_socket_error(res, "recv", fd_);
+// A result conversion for socket calls: returns the byte count, or throws
+// "<what> <peer address>: <error>".
+struct socket_bytes {
+  const char* what;
+  template <class... Rest>
+  std::size_t operator()(int res, int fd, Rest&...) const {
+    if (res < 0) throw_socket_error(res, what, fd);
     return static_cast<std::size_t>(res);
   }
-
- private:
-  int fd_;
-  void* buf_;
-  unsigned len_;
-  int flags_;
 };
+
+// IORING_OP_RECV. Result: bytes received, 0 when the peer closed its side.
+inline auto recv_op(int fd, void* buf, std::size_t len, int flags) {
+  return make_op("recv", socket_bytes{"recv"}, &io_uring_prep_recv, fd, buf, std::size_t{clamp_io_length(len)}, flags);
+}
+using recv_op_t = decltype(recv_op(0, nullptr, 0, 0));
 
 // IORING_OP_SEND with MSG_NOSIGNAL (a closed peer is EPIPE, never SIGPIPE). Result:
-// bytes sent.
-class send_op : public io_op<send_op> {
- public:
-  static constexpr const char* op_name = "send";
-  static constexpr bool completes_inline = true;
-  send_op(int fd, const void* buf, std::size_t len, int flags) noexcept
-      : fd_(fd), buf_(buf), len_(len > 0x7fffffffu ? 0x7fffffffu : static_cast<unsigned>(len)),
-        flags_(flags | MSG_NOSIGNAL) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_send(sqe, fd_, buf_, len_, flags_); }
-  std::size_t result(int res, unsigned) {
-    if (res < 0) throw_socket_error(res, "send", fd_);
-    return static_cast<std::size_t>(res);
-  }
-
- private:
-  int fd_;
-  const void* buf_;
-  unsigned len_;
-  int flags_;
-};
+// bytes sent. Usually completes during the submit (the loop's batch mode counts on it).
+inline auto send_op(int fd, const void* buf, std::size_t len, int flags) {
+  return make_op<op_traits_inline>("send", socket_bytes{"send"}, &io_uring_prep_send, fd, buf,
+                                   std::size_t{clamp_io_length(len)}, flags | MSG_NOSIGNAL);
+}
+using send_op_t = decltype(send_op(0, nullptr, 0, 0));
 
 // IORING_OP_CONNECT to an address kept inside the op (the kernel reads it after submit).
-class connect_op : public io_op<connect_op> {
- public:
-  static constexpr const char* op_name = "connect";
-  connect_op(int fd, const endpoint& ep) noexcept : fd_(fd), ep_(ep) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_connect(sqe, fd_, ep_.data(), ep_.size()); }
-  void result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "connect " + ep_.to_string());
-  }
-
- private:
-  int fd_;
-  endpoint ep_;
-};
+inline auto connect_op(int fd, const endpoint& ep) {
+  return make_op(
+      "connect",
+      [](int res, int, endpoint& to) {
+        if (res < 0) throw_errno(res, "connect " + to.to_string());
+      },
+      [](io_uring_sqe* sqe, int fd, endpoint& to) { io_uring_prep_connect(sqe, fd, to.data(), to.size()); }, fd,
+      ep);
+}
 
 // IORING_OP_SHUTDOWN.
-class shutdown_op : public io_op<shutdown_op> {
- public:
-  static constexpr const char* op_name = "shutdown";
-  shutdown_op(int fd, int how) noexcept : fd_(fd), how_(how) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_shutdown(sqe, fd_, how_); }
-  void result(int res, unsigned) {
-    if (res < 0) throw_socket_error(res, "shutdown", fd_);
+inline auto shutdown_op(int fd, int how) {
+  return make_op(
+      "shutdown",
+      [](int res, int fd, int) {
+        if (res < 0) throw_socket_error(res, "shutdown", fd);
+      },
+      &io_uring_prep_shutdown, fd, how);
+}
+using shutdown_op_t = decltype(shutdown_op(0, 0));
+
+// IORING_OP_SENDMSG / IORING_OP_RECVMSG for datagrams. The msghdr points into this record,
+// which lives inside the op; it is filled at submit time, once the op no longer moves.
+struct datagram_msg {
+  endpoint addr;
+  iovec iov{};
+  msghdr msg{};
+  void prepare(bool receiving) noexcept {
+    msg = msghdr{};
+    msg.msg_name = addr.data();
+    msg.msg_namelen = receiving ? endpoint::capacity() : addr.size();
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
   }
-
- private:
-  int fd_;
-  int how_;
-};
-
-// IORING_OP_SENDMSG / IORING_OP_RECVMSG for datagrams; the msghdr, iovec and address live
-// in the op.
-class sendto_op : public io_op<sendto_op> {
- public:
-  static constexpr const char* op_name = "sendto";
-  sendto_op(int fd, const void* buf, std::size_t len, const endpoint& to) noexcept;
-  sendto_op(sendto_op&& o) noexcept;
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_sendmsg(sqe, fd_, &msg_, MSG_NOSIGNAL); }
-  std::size_t result(int res, unsigned);
-
- private:
-  int fd_;
-  endpoint to_;
-  iovec iov_;
-  msghdr msg_;
 };
 
 struct datagram {
@@ -212,21 +186,40 @@ struct datagram {
   endpoint from;         // the sender
   bool truncated = false;  // the datagram was larger than the buffer (MSG_TRUNC)
 };
+datagram finish_recvfrom(int res, int fd, datagram_msg& m);
 
-class recvfrom_op : public io_op<recvfrom_op> {
- public:
-  static constexpr const char* op_name = "recvfrom";
-  recvfrom_op(int fd, void* buf, std::size_t len) noexcept;
-  recvfrom_op(recvfrom_op&& o) noexcept;
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_recvmsg(sqe, fd_, &msg_, MSG_TRUNC); }
-  datagram result(int res, unsigned);
+inline auto sendto_op(int fd, const void* buf, std::size_t len, const endpoint& to) {
+  datagram_msg m;
+  m.addr = to;
+  m.iov.iov_base = const_cast<void*>(buf);
+  m.iov.iov_len = len;
+  return make_op(
+      "sendto",
+      [](int res, int, datagram_msg& m) -> std::size_t {
+        if (res < 0) throw_errno(res, "sendto " + m.addr.to_string());
+        return static_cast<std::size_t>(res);
+      },
+      [](io_uring_sqe* sqe, int fd, datagram_msg& m) {
+        m.prepare(false);
+        io_uring_prep_sendmsg(sqe, fd, &m.msg, MSG_NOSIGNAL);
+      },
+      fd, m);
+}
+using sendto_op_t = decltype(sendto_op(0, nullptr, 0, endpoint{}));
 
- private:
-  int fd_;
-  endpoint from_;
-  iovec iov_;
-  msghdr msg_;
-};
+inline auto recvfrom_op(int fd, void* buf, std::size_t len) {
+  datagram_msg m;
+  m.iov.iov_base = buf;
+  m.iov.iov_len = len;
+  return make_op(
+      "recvfrom", &finish_recvfrom,
+      [](io_uring_sqe* sqe, int fd, datagram_msg& m) {
+        m.prepare(true);
+        io_uring_prep_recvmsg(sqe, fd, &m.msg, MSG_TRUNC);
+      },
+      fd, m);
+}
+using recvfrom_op_t = decltype(recvfrom_op(0, nullptr, 0));
 
 struct listener_state;
 struct accept_tag {};
@@ -283,9 +276,9 @@ class tcp_stream {
   // Errors: std::system_error (ECONNRESET on a reset) "recv 127.0.0.1:80: ...".
   //
   //   std::size_t n = co_await s.read_some(std::span(buf));
-  detail::recv_op read_some(std::span<char> buf) noexcept { return {fd_, buf.data(), buf.size(), 0}; }
-  detail::recv_op read_some(std::span<std::byte> buf) noexcept { return {fd_, buf.data(), buf.size(), 0}; }
-  detail::recv_op read_some(void* data, std::size_t n) noexcept { return {fd_, data, n, 0}; }
+  detail::recv_op_t read_some(std::span<char> buf) { return detail::recv_op(fd_, buf.data(), buf.size(), 0); }
+  detail::recv_op_t read_some(std::span<std::byte> buf) { return detail::recv_op(fd_, buf.data(), buf.size(), 0); }
+  detail::recv_op_t read_some(void* data, std::size_t n) { return detail::recv_op(fd_, data, n, 0); }
 
   // Fills the whole buffer. Uses MSG_WAITALL, so usually one operation.
   // Cancellation: NOT cancel-safe: bytes received before the cancel are in `buf`, but
@@ -301,8 +294,8 @@ class tcp_stream {
   // Sends at most data.size() bytes; returns how many. One IORING_OP_SEND.
   // Cancellation: cancel-safe (returns what was sent). Errors: EPIPE / ECONNRESET when the
   // peer is gone (never SIGPIPE).
-  detail::send_op write_some(std::string_view data) noexcept { return {fd_, data.data(), data.size(), 0}; }
-  detail::send_op write_some(std::span<const std::byte> data) noexcept { return {fd_, data.data(), data.size(), 0}; }
+  detail::send_op_t write_some(std::string_view data) { return detail::send_op(fd_, data.data(), data.size(), 0); }
+  detail::send_op_t write_some(std::span<const std::byte> data) { return detail::send_op(fd_, data.data(), data.size(), 0); }
 
   // Sends all of `data` (MSG_WAITALL: usually one operation, looped on a short send).
   // Cancellation: NOT cancel-safe: part of the data may have been sent. Errors: as
@@ -314,7 +307,7 @@ class tcp_stream {
 
   // Shuts down one or both directions (SHUT_WR by default: the peer reads end-of-stream
   // but can still send). Errors: ENOTCONN when not connected.
-  detail::shutdown_op shutdown(int how = SHUT_WR) noexcept { return {fd_, how}; }
+  detail::shutdown_op_t shutdown(int how = SHUT_WR) { return detail::shutdown_op(fd_, how); }
 
   // Closes the socket with IORING_OP_CLOSE. Not a cancellation point: the socket is
   // always closed (a pending cancellation surfaces at the next suspension point).
@@ -336,9 +329,14 @@ class tcp_stream {
 };
 
 // A listening TCP socket (SO_REUSEADDR, TCP_NODELAY inherited by accepted sockets) with ONE
-// multishot accept in the kernel serving every accept() call. Connections that arrive while
-// nobody awaits accept() are queued (and closed, not leaked, if the listener closes first).
-// Move-only.
+// multishot accept in the kernel serving every accept() call. The multishot accept is armed
+// when a task waits in accept() and nothing is queued; connections it takes while nobody
+// waits are queued in user space until max_queued() of them (default 16) are there: then it
+// is disarmed, and further connections wait in the kernel's listen backlog (bounded by
+// `backlog`), so a server that limits its load by not accepting is not flooded with
+// descriptors. (The kernel hands over what its backlog holds in one go, so a burst can
+// queue up to max_queued() + backlog.) Queued connections are
+// closed, not leaked, if the listener closes first. Move-only.
 //
 //   auto l = coring::tcp_listener::bind("0.0.0.0", 8080);
 //   auto l2 = coring::tcp_listener::bind("[::1]:0");
@@ -361,12 +359,34 @@ class tcp_listener {
   static tcp_listener bind(std::string_view host_port);
   static tcp_listener bind(const endpoint& ep, int backlog = 1024);
 
+  // Connections the listener takes from the kernel ahead of accept() calls.
+  static constexpr std::size_t default_max_queued = 16;
+  // Sets that bound (>= 1; std::invalid_argument otherwise). Larger values save a few SQEs
+  // under bursts of connections; smaller ones leave more in the kernel's backlog.
+  void set_max_queued(std::size_t n);
+  std::size_t max_queued() const noexcept;
+
+  // What the listener has seen: connections accepted from the kernel, accept failures that
+  // were not transient (EMFILE, ENFILE, ENOMEM...; a connection reset in the backlog is not
+  // counted), and the errno of the last one.
+  struct statistics {
+    std::uint64_t accepted = 0;
+    std::uint64_t errors = 0;
+    int last_error = 0;
+  };
+  statistics stats() const noexcept;
+
   // Waits for the next connection (FIFO among several awaiting tasks). The first call arms
-  // the multishot accept; after that, accepting costs no SQE.
+  // the multishot accept; after that, accepting costs no SQE while connections keep coming.
   // Cancellation: a cancellation point; a connection that arrives for a cancelled accept
   // stays queued for the next one (nothing is lost or leaked).
-  // Errors: std::system_error from the kernel (EMFILE...); EBADF "accept 0.0.0.0:8080:
-  // listener closed" when the listener is closed (also for tasks already waiting).
+  // Errors: std::system_error from the kernel, delivered to one awaiting accept() (or the
+  // next one) and counted in stats(): EMFILE/ENFILE "accept 0.0.0.0:8080: Too many open
+  // files" when the process is out of descriptors. The listener stays usable: the
+  // connection waits in the backlog and the next accept() tries again, so after an EMFILE
+  // free descriptors (or pause, e.g. co_await coring::sleep(10ms)) and call accept() again.
+  // EBADF "accept 0.0.0.0:8080: listener closed" when the listener is closed (also for
+  // tasks already waiting).
   //
   //   coring::tcp_stream s = co_await l.accept();
   detail::accept_op accept();
@@ -472,7 +492,6 @@ class multishot_reader::read_op : detail::waiter {
   detail::multishot_state* st_;
   char* buf_;
   std::size_t n_;
-  bool waiting_ = false;
 };
 
 // A UDP socket. Move-only; closed by the destructor.
@@ -494,17 +513,17 @@ class udp_socket {
 
   // Sends one datagram. Cancellation: a cancellation point (single operation).
   // Errors: std::system_error "sendto 127.0.0.1:9: ..." (e.g. EMSGSIZE).
-  detail::sendto_op send_to(std::string_view data, const endpoint& to) noexcept {
-    return {fd_, data.data(), data.size(), to};
+  detail::sendto_op_t send_to(std::string_view data, const endpoint& to) {
+    return detail::sendto_op(fd_, data.data(), data.size(), to);
   }
-  detail::sendto_op send_to(std::span<const std::byte> data, const endpoint& to) noexcept {
-    return {fd_, data.data(), data.size(), to};
+  detail::sendto_op_t send_to(std::span<const std::byte> data, const endpoint& to) {
+    return detail::sendto_op(fd_, data.data(), data.size(), to);
   }
   // Receives one datagram into `buf`: size, sender, and whether it was truncated.
   // Cancellation: cancel-safe (single operation). Errors: std::system_error (ECONNREFUSED
   // after sending to a closed port on loopback).
-  detail::recvfrom_op recv_from(std::span<char> buf) noexcept { return {fd_, buf.data(), buf.size()}; }
-  detail::recvfrom_op recv_from(std::span<std::byte> buf) noexcept { return {fd_, buf.data(), buf.size()}; }
+  detail::recvfrom_op_t recv_from(std::span<char> buf) { return detail::recvfrom_op(fd_, buf.data(), buf.size()); }
+  detail::recvfrom_op_t recv_from(std::span<std::byte> buf) { return detail::recvfrom_op(fd_, buf.data(), buf.size()); }
 
   [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
   bool is_open() const noexcept { return fd_ >= 0; }

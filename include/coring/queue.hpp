@@ -76,7 +76,7 @@ class queue {
         : q_(o.q_), value_(std::move(o.value_)) {}
 
     bool await_ready() const noexcept {
-      if (detail::this_task()->cancelled()) return false;  // refuse in await_suspend
+      if (detail::current_task_cancelled()) return false;  // refuse in await_suspend
       return q_->shut_down_ || q_->room_for_newcomer();
     }
     bool await_suspend(std::coroutine_handle<> h) {
@@ -102,7 +102,7 @@ class queue {
     get_awaiter(get_awaiter&& o) noexcept : q_(o.q_) {}
 
     bool await_ready() const noexcept {
-      if (detail::this_task()->cancelled()) return false;
+      if (detail::current_task_cancelled()) return false;
       return q_->item_for_newcomer() || q_->shut_down_;
     }
     bool await_suspend(std::coroutine_handle<> h) {
@@ -126,7 +126,7 @@ class queue {
     explicit join_awaiter(queue& q) noexcept : q_(&q) {}
     join_awaiter(join_awaiter&& o) noexcept : q_(o.q_) {}
     bool await_ready() const noexcept {
-      return q_->unfinished_ == 0 && !detail::this_task()->cancelled();
+      return q_->unfinished_ == 0 && !detail::current_task_cancelled();
     }
     bool await_suspend(std::coroutine_handle<> h) {
       return w_.wait_on(q_->joiners_, h, "queue.join");

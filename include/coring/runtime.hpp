@@ -17,6 +17,9 @@ struct runtime_options {
   // SQ ring size. The ring flushes itself when full, so this bounds batching, not
   // concurrency.
   unsigned entries = 256;
+  // CQ ring size; 0 picks four times `entries`, at least 4096. Completions beyond it are
+  // not lost (the kernel keeps overflowed CQEs until the loop reaps), only slower.
+  unsigned cq_entries = 0;
   // Batch mode, for ping-pong servers (off at 1). When the loop must wait right after
   // queueing sends (which complete during the submit), it waits for their completions
   // plus one more event in the same io_uring_enter (at most `wait_batch` CQEs), but no

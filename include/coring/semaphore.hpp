@@ -76,7 +76,7 @@ class semaphore {
     bool await_ready() noexcept {
       // A cancelled task goes through await_suspend, which refuses and makes
       // await_resume throw: acquire is a cancellation point even when a unit is free.
-      if (detail::this_task()->cancelled()) return false;
+      if (detail::current_task_cancelled()) return false;
       if (sem_->count_ > 0 && sem_->waiters_.empty()) {
         --sem_->count_;
         fast_ = true;

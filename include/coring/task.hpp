@@ -30,6 +30,9 @@ class task;
 
 namespace detail {
 
+// Throws std::logic_error(what): misuse of a task (kept out of line).
+[[noreturn]] void misused_task(const char* what);
+
 struct promise_base {
   std::coroutine_handle<> continuation;
   // For tasks that nobody awaits (spawned children, run()'s main task): called at the end
@@ -118,10 +121,21 @@ class [[nodiscard]] task {
     }
     T await_resume() { return h.promise().take(); }
   };
-  awaiter operator co_await() && noexcept { return awaiter{h_}; }
-  awaiter operator co_await() & noexcept { return awaiter{h_}; }
+  // Errors: std::logic_error for an empty (moved-from, default-constructed) task and for a
+  // task awaited a second time (its frame already ran; a task is a one-shot value).
+  awaiter operator co_await() && { return awaiter{checked()}; }
+  awaiter operator co_await() & { return awaiter{checked()}; }
 
  private:
+  handle_type checked() const {
+    if (!h_) [[unlikely]]
+      detail::misused_task("coring: co_await of an empty task (moved from or default-constructed); await the task "
+                           "returned by the coroutine call, once");
+    if (h_.done() || h_.promise().continuation) [[unlikely]]
+      detail::misused_task("coring: a task was awaited twice; a task runs once: keep its result, or make a new "
+                           "task by calling the coroutine again");
+    return h_;
+  }
   void reset() noexcept {
     if (h_) h_.destroy();
     h_ = {};

@@ -228,6 +228,9 @@ class task_group {
           "with_task_group body or from its running children");
     g->check_can_spawn();
     task<T> t = detail::to_task(std::move(work));
+    if (!t.valid())
+      throw std::logic_error("coring::task_group::spawn: the task is empty (moved from or default-constructed); "
+                             "spawn the task a coroutine call returns, or a callable that returns one");
     auto* c = new detail::child_state<T>(*g, std::move(name));
     c->take_value = [](detail::child_base* b) noexcept {
       if constexpr (!std::is_void_v<T>) {
@@ -265,7 +268,7 @@ using body_result_t = typename std::invoke_result_t<F&, task_group&>::value_type
 
 template <class F, class R = body_result_t<F>>
 task<R> run_group(F body, bool supervisor) {
-  group_state g(*this_task(), supervisor);
+  group_state g(*running_task(), supervisor);
   task_group tg(g.ref);
   std::exception_ptr body_error;
   bool body_cancelled = false;

@@ -57,7 +57,7 @@ class checkpoint_op {
  public:
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    node_ = this_task();
+    node_ = running_task();
     if (node_->cancelled()) return false;
     current_loop().post(h, node_);
     return true;

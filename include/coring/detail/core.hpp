@@ -146,6 +146,8 @@ class loop {
   // Work finishing outside the ring that will be announced by a CQE (e.g. MSG_RING from a
   // worker thread): counts as outstanding so the loop waits for it instead of stopping.
   void expect_cqe() noexcept { ++outstanding_; }
+  // An expected CQE that will not come after all (the work was withdrawn).
+  void unexpect_cqe() noexcept { --outstanding_; }
 
   void add_timer(timer_entry& t);
   void remove_timer(timer_entry& t) noexcept;
@@ -157,7 +159,7 @@ class loop {
   void forget(task_node& n) noexcept;
   // Blocks (entering the kernel) until `pending` drops to zero. Used only by destructors of
   // operations torn down while the kernel still owns their memory.
-  void drain(const unsigned char& pending);
+  void drain(const std::uint16_t& pending);
 
   scope_state& root_scope() noexcept { return root_scope_; }
   ring& uring() noexcept { return ring_; }
@@ -217,6 +219,20 @@ inline loop& current_loop() {
   loop* l = this_thread().lp;
   return l ? *l : current_loop_checked();
 }
-inline task_node& current_node() { return *this_task(); }
+// The task running now, for awaitables: awaiting a coring operation in a coroutine that no
+// coring runtime drives is a programming error reported here (std::logic_error), not a
+// crash.
+[[noreturn]] void no_running_task();
+inline task_node* running_task() {
+  task_node* n = this_task();
+  if (!n) [[unlikely]] no_running_task();
+  return n;
+}
+// For await_ready (noexcept): false outside a task, so await_suspend reports the misuse.
+inline bool current_task_cancelled() noexcept {
+  task_node* n = this_task();
+  return n && n->cancelled();
+}
+inline task_node& current_node() { return *running_task(); }
 
 }  // namespace coring::detail

@@ -1,46 +1,85 @@
-// The one base of every single-shot io_uring operation. It owns the cancellation state
-// machine so no operation writes its own:
-//  - a cancelled scope refuses to submit (throws coring::cancelled, nothing queued);
-//  - cancellation of a submitted op queues IORING_OP_ASYNC_CANCEL for it;
-//  - with a link timeout, the op's SQE and an IORING_OP_LINK_TIMEOUT are reserved and
-//    queued together (a linked pair is never half-queued);
-//  - the frame resumes only when every CQE that names it has arrived (op, cancel, link
-//    timeout): `pending_` counts them;
-//  - a result that completed before the cancel took hold is delivered; the cancellation
-//    is then raised at the next suspension point (scopes are level-triggered).
+// Single-shot io_uring operations, declared as data: an operation is its io_uring_prep_*
+// call, the arguments it keeps alive until the kernel is done, and a conversion of the
+// result. Everything else — refusing to submit in a cancelled scope, IORING_OP_ASYNC_CANCEL
+// when the task is cancelled, a linked IORING_OP_LINK_TIMEOUT for with_timeout, resuming the
+// task only once every CQE naming the operation has arrived — is the kernel-request record's
+// (detail/request.hpp) and this one template's, so no operation writes it again:
 //
-// Derived classes provide
-//   static constexpr const char* op_name;       // for dump_tasks and error messages
-//   void prepare(io_uring_sqe*);                 // an io_uring_prep_* call
-//   R result(int res, unsigned cqe_flags);       // turn the CQE into a value or throw_errno
-// and may declare `static constexpr bool completes_inline = true;` when the op usually
-// finishes during the submit itself (socket sends), which the loop's batch mode uses.
+//   inline auto fsync_op(int fd) {
+//     return make_op("fsync", [](int res, int fd, unsigned) {
+//       if (res < 0) throw_errno(res, "fsync fd " + std::to_string(fd));
+//     }, &io_uring_prep_fsync, fd, 0u);
+//   }
+//
+// The arguments are stored by value inside the awaiting frame; a std::string argument is
+// handed to the prep call as its c_str(), so path operations keep their path alive. The
+// result callable is called as result(res, args...) when it accepts that, else result(res).
+// A result that completed before a cancel took hold is delivered (the task's next suspension
+// point raises the cancellation), and a cancelled or timed-out operation throws
+// coring::cancelled or coring::timeout_error instead of -ECANCELED.
 #pragma once
 
 #include <cerrno>
 #include <chrono>
+#include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
+#include "coring/detail/request.hpp"
 #include "coring/detail/waiter.hpp"
 
 namespace coring::detail {
 
-template <class Derived>
-class io_op : public completion, protected waiter {
+// The most one read or write asks for: Linux's MAX_RW_COUNT (INT_MAX rounded down to a
+// page), the largest length every read/write/send/recv path accepts in one call.
+inline constexpr unsigned max_io_length = 0x7ffff000u;
+inline unsigned clamp_io_length(std::size_t n) noexcept {
+  return n > max_io_length ? max_io_length : static_cast<unsigned>(n);
+}
+
+// How a stored argument is handed to the prep call.
+template <class T>
+T& pass_arg(T& v) noexcept {
+  return v;
+}
+inline const char* pass_arg(std::string& s) noexcept { return s.c_str(); }
+
+struct op_traits_default {
+  static constexpr bool completes_inline = false;
+};
+// For operations that usually finish during the submit itself (socket sends): the loop's
+// batch mode then waits for their CQEs plus the next event in one enter.
+struct op_traits_inline {
+  static constexpr bool completes_inline = true;
+};
+
+template <class Result, class... Args>
+struct op_result {
+  using type = std::invoke_result_t<Result&, int>;
+};
+template <class Result, class... Args>
+  requires std::is_invocable_v<Result&, int, Args&...>
+struct op_result<Result, Args...> {
+  using type = std::invoke_result_t<Result&, int, Args&...>;
+};
+
+template <class Traits, class Result, class Prep, class... Args>
+class op final : public request, protected waiter {
+  using R = typename op_result<Result, Args...>::type;
+
  public:
-  io_op() noexcept { complete = &on_cqe; }
-  // Ops are values until awaited (with_timeout moves them into its frame).
-  io_op(io_op&& o) noexcept : completion{&on_cqe}, link_(o.link_), ts_(o.ts_) {}
-  io_op& operator=(io_op&&) = delete;
-  ~io_op() {
-    if (pending_) {
-      // Torn down while the kernel still owns our memory (a suspended task tree being
-      // destroyed): cancel, then wait for every CQE before the frame may go.
-      destroying_ = true;
-      if (!op_done_ && !aborted) submit_cancel();
-      lp->drain(pending_);
-    }
-  }
+  op(const char* name, Result result, Prep prep, Args... args)
+      : request(&on_cqe, &on_settled), name_(name), result_(std::move(result)), prep_(prep),
+        args_(std::move(args)...) {}
+  // Operations are values until awaited (with_timeout moves them into its frame).
+  op(op&& o) noexcept(std::is_nothrow_move_constructible_v<std::tuple<Args...>>)
+      : request(&on_cqe, &on_settled), name_(o.name_), result_(std::move(o.result_)), prep_(o.prep_),
+        args_(std::move(o.args_)), link_(o.link_), ts_(o.ts_) {}
+  op& operator=(op&&) = delete;
+  // Torn down while the kernel still owns our memory (a suspended task tree being
+  // destroyed): cancel, then wait for every CQE before the frame may go.
+  ~op() { (void)settle(); }
 
   // Used by with_timeout: attach an IORING_OP_LINK_TIMEOUT of `d` to this operation.
   void set_link_timeout(duration d) noexcept {
@@ -49,132 +88,91 @@ class io_op : public completion, protected waiter {
     ts_.tv_sec = ns / 1'000'000'000;
     ts_.tv_nsec = ns % 1'000'000'000;
   }
+  const char* name() const noexcept { return name_; }
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    if (!park(h, &on_abort, Derived::op_name)) return false;
-    if (link_) {
-      lp->reserve(2);
-      io_uring_sqe* op = lp->get_sqe();
-      derived().prepare(op);
-      op->flags |= IOSQE_IO_LINK;
-      op->user_data = user_data(this, tag_op);
-      io_uring_sqe* lt = lp->get_sqe();
-      io_uring_prep_link_timeout(lt, &ts_, 0);
-      lt->user_data = user_data(this, tag_link_timeout);
-      pending_ = 2;
-    } else {
-      io_uring_sqe* op = lp->get_sqe();
-      derived().prepare(op);
-      op->user_data = user_data(this, tag_op);
-      pending_ = 1;
-    }
-    if constexpr (requires { Derived::completes_inline; }) lp->note_inline_completion();
+    if (!park(h, &on_abort, name_)) return false;
+    submit(
+        *waiter::lp,
+        [this](io_uring_sqe* sqe) {
+          std::apply([&](Args&... a) { prep_(sqe, pass_arg(a)...); }, args_);
+        },
+        link_ ? &ts_ : nullptr);
+    if constexpr (Traits::completes_inline) waiter::lp->note_inline_completion();
     return true;
   }
-  decltype(auto) await_resume() {
+  R await_resume() {
     done_waiting();
     if (refused) throw cancelled{};
     if (res_ == -ECANCELED || res_ == -EINTR) {
       if (aborted) throw cancelled{};
-      if (timed_out_) throw timeout_error(std::string("coring: ") + Derived::op_name + " timed out");
+      if (timed_out()) throw timeout_error(std::string("coring: ") + name_ + " timed out");
     }
-    return derived().result(res_, cqe_flags_);
+    if constexpr (std::is_invocable_v<Result&, int, Args&...>)
+      return std::apply([&](Args&... a) -> R { return result_(res_, a...); }, args_);
+    else
+      return result_(res_);
   }
-
- protected:
-  Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+  // The CQE flags of the completed operation (buffer ids, IORING_CQE_F_SOCK_NONEMPTY...).
+  unsigned cqe_flags() const noexcept { return cqe_flags_; }
 
  private:
-  void submit_cancel() {
-    io_uring_sqe* c = lp->get_sqe();
-    io_uring_prep_cancel64(c, user_data(this, tag_op), 0);
-    c->user_data = user_data(this, tag_cancel);
-    ++pending_;
+  static void on_abort(wait_hook* w) noexcept { static_cast<op*>(static_cast<waiter*>(w))->cancel(); }
+  static void on_cqe(request* r, const io_uring_cqe& cqe) noexcept {
+    auto* self = static_cast<op*>(r);
+    self->res_ = cqe.res;
+    self->cqe_flags_ = cqe.flags;
+    // The result is in: a later cancellation must not be sent for it (it is delivered).
+    self->done_waiting();
   }
-  static void on_abort(wait_hook* w) noexcept {
-    auto* self = static_cast<io_op*>(static_cast<waiter*>(w));
-    self->submit_cancel();
-  }
-  static void on_cqe(completion* c, const io_uring_cqe& cqe) noexcept {
-    auto* self = static_cast<io_op*>(c);
-    switch (static_cast<cqe_tag>(cqe.user_data & tag_mask)) {
-      case tag_op:
-        self->res_ = cqe.res;
-        self->cqe_flags_ = cqe.flags;
-        self->op_done_ = true;
-        // The result is in: a later cancel must not be sent for it.
-        if (self->node && self->node->wait == self) self->node->wait = nullptr;
-        break;
-      case tag_link_timeout:
-        if (cqe.res == -ETIME) self->timed_out_ = true;
-        break;
-      default:
-        break;
-    }
-    if (--self->pending_ == 0 && !self->destroying_) self->lp->post(self->handle, self->node);
+  static void on_settled(request* r) noexcept {
+    auto* self = static_cast<op*>(r);
+    self->waiter::lp->post(self->handle, self->node);
   }
 
-  int res_ = 0;
-  unsigned cqe_flags_ = 0;
-  unsigned char pending_ = 0;
-  bool op_done_ = false;
-  bool timed_out_ = false;
-  bool destroying_ = false;
+  const char* name_;
+  [[no_unique_address]] Result result_;
+  Prep prep_;
+  std::tuple<Args...> args_;
   bool link_ = false;
   __kernel_timespec ts_{};
+  int res_ = 0;
+  unsigned cqe_flags_ = 0;
 };
+
+// Declares a single-shot operation: `prep(sqe, args...)` fills the SQE, `result` turns the
+// CQE's res into the awaited value (or throws through throw_errno).
+template <class Traits = op_traits_default, class Result, class Prep, class... Args>
+auto make_op(const char* name, Result result, Prep prep, Args... args) {
+  return op<Traits, Result, Prep, Args...>(name, std::move(result), prep, std::move(args)...);
+}
 
 template <class Op>
 concept io_operation = requires(Op& op, duration d) { op.set_link_timeout(d); };
 
-// IORING_OP_NOP: completes at once. Used by tests and benchmarks to measure the machinery.
-class nop_op : public io_op<nop_op> {
- public:
-  static constexpr const char* op_name = "nop";
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_nop(sqe); }
-  int result(int res, unsigned) {
-    if (res < 0) throw_errno(res, op_name);
-    return res;
+// A result conversion for byte counts: returns res, or throws "<what> fd <fd>: <error>".
+struct bytes_on_fd {
+  const char* what;
+  template <class... Rest>
+  std::size_t operator()(int res, int fd, Rest&...) const {
+    if (res < 0) throw_errno(res, std::string(what) + " fd " + std::to_string(fd));
+    return static_cast<std::size_t>(res);
   }
 };
 
 // read(2) at an offset (-1: the file position, as for pipes and sockets). Returns bytes read.
-class read_op : public io_op<read_op> {
- public:
-  static constexpr const char* op_name = "read";
-  read_op(int fd, void* buf, unsigned len, std::uint64_t off = static_cast<std::uint64_t>(-1)) noexcept
-      : fd_(fd), buf_(buf), len_(len), off_(off) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_read(sqe, fd_, buf_, len_, off_); }
-  std::size_t result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "read fd " + std::to_string(fd_));
-    return static_cast<std::size_t>(res);
-  }
-
- private:
-  int fd_;
-  void* buf_;
-  unsigned len_;
-  std::uint64_t off_;
-};
+inline auto read_op(int fd, void* buf, std::size_t len, std::uint64_t off = static_cast<std::uint64_t>(-1)) {
+  return make_op("read", bytes_on_fd{"read"}, &io_uring_prep_read, fd, buf, clamp_io_length(len), off);
+}
 
 // write(2) at an offset (-1: the file position). Returns bytes written.
-class write_op : public io_op<write_op> {
- public:
-  static constexpr const char* op_name = "write";
-  write_op(int fd, const void* buf, unsigned len, std::uint64_t off = static_cast<std::uint64_t>(-1)) noexcept
-      : fd_(fd), buf_(buf), len_(len), off_(off) {}
-  void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_write(sqe, fd_, buf_, len_, off_); }
-  std::size_t result(int res, unsigned) {
-    if (res < 0) throw_errno(res, "write fd " + std::to_string(fd_));
-    return static_cast<std::size_t>(res);
-  }
+inline auto write_op(int fd, const void* buf, std::size_t len,
+                     std::uint64_t off = static_cast<std::uint64_t>(-1)) {
+  return make_op("write", bytes_on_fd{"write"}, &io_uring_prep_write, fd, buf, clamp_io_length(len), off);
+}
 
- private:
-  int fd_;
-  const void* buf_;
-  unsigned len_;
-  std::uint64_t off_;
-};
+using read_op_t = decltype(read_op(0, nullptr, 0));
+using write_op_t = decltype(write_op(0, nullptr, 0));
 
 }  // namespace coring::detail

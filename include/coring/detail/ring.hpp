@@ -23,7 +23,8 @@ class ring {
  public:
   // Sets up a ring with room for `entries` SQEs. Throws std::system_error with a message
   // that says why io_uring is unusable and what to change (seccomp, sysctl, old kernel).
-  explicit ring(unsigned entries);
+  // `cq_entries` 0 picks four times `entries`, at least 4096.
+  ring(unsigned entries, unsigned cq_entries);
   ~ring();
   ring(const ring&) = delete;
   ring& operator=(const ring&) = delete;

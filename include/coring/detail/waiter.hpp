@@ -18,7 +18,7 @@ struct waiter : wait_hook {
   // Call from await_suspend. Returns false (do not suspend) when the task is already
   // cancelled; await_resume must then call check().
   bool park(std::coroutine_handle<> h, void (*abort_fn)(wait_hook*) noexcept, const char* what_) {
-    node = this_task();
+    node = running_task();
     lp = &current_loop();
     if (node->cancelled()) {
       refused = true;
@@ -52,7 +52,7 @@ struct waiter : wait_hook {
 class scope_guard {
  public:
   explicit scope_guard(bool shield = false)
-      : node_(this_task()), scope_(node_->scope, shield) {
+      : node_(running_task()), scope_(node_->scope, shield) {
     node_->enter(scope_);
   }
   ~scope_guard() {
