@@ -556,11 +556,26 @@ struct multishot_state : request, hook<starved_tag> {
 
   multishot_state() noexcept : request(&on_cqe, nullptr) {}
 
+  static constexpr unsigned no_buffer = ~0u;
+  unsigned own_bid = no_buffer;  // plain-receive fallback: the buffer the recv fills
+
   void arm() {
+    if (pool->ring_registered()) {
+      submit(current_loop(), [this](io_uring_sqe* sqe) {
+        io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = pool->group();
+      });
+      return;
+    }
+    // The kernel refused the buffer ring: one plain receive at a time into a buffer taken
+    // from the pool's free list.
+    if (!pool->take_free(own_bid)) {
+      pool->wait_for_buffer(*this);
+      return;
+    }
     submit(current_loop(), [this](io_uring_sqe* sqe) {
-      io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
-      sqe->flags |= IOSQE_BUFFER_SELECT;
-      sqe->buf_group = pool->group();
+      io_uring_prep_recv(sqe, fd, pool->buffer(own_bid), pool->buffer_size(), 0);
     });
   }
   bool can_arm() const noexcept { return !live() && !closing && !eof && !error; }
@@ -568,8 +583,9 @@ struct multishot_state : request, hook<starved_tag> {
   static void on_cqe(request* r, const io_uring_cqe& cqe) noexcept {
     auto* self = static_cast<multishot_state*>(r);
     const int res = cqe.res;
-    if (cqe.flags & IORING_CQE_F_BUFFER) {
-      const unsigned bid = cqe.flags >> IORING_CQE_BUFFER_SHIFT;
+    const bool selected = cqe.flags & IORING_CQE_F_BUFFER;
+    if (selected || self->own_bid != no_buffer) {
+      const unsigned bid = selected ? cqe.flags >> IORING_CQE_BUFFER_SHIFT : std::exchange(self->own_bid, no_buffer);
       if (res > 0 && !self->closing) {
         self->ready.push_back({bid, static_cast<unsigned>(res), 0});
         self->bytes += static_cast<unsigned>(res);
@@ -625,10 +641,14 @@ recv_buffer_pool::recv_buffer_pool(unsigned count, unsigned size)
     r = io_uring_register_buf_ring(lp_->uring().raw(), &reg, 0);
   }
   if (r < 0) {
-    std::free(ring_mem_);
-    std::free(data_);
-    throw_errno(r, "io_uring_register_buf_ring");
+    // Refused (a seccomp filter on io_uring_register, a kernel before 5.19): readers fall
+    // back to one plain receive at a time, with the buffers handed out from a free list.
+    registered_ = false;
+    free_.reserve(count);
+    for (unsigned i = count; i-- > 0;) free_.push_back(i);
+    return;
   }
+  registered_ = true;
   const int mask = io_uring_buf_ring_mask(count);
   for (unsigned i = 0; i < count; ++i)
     io_uring_buf_ring_add(br, buffer(i), size, static_cast<unsigned short>(i), mask, static_cast<int>(i));
@@ -636,15 +656,26 @@ recv_buffer_pool::recv_buffer_pool(unsigned count, unsigned size)
 }
 
 recv_buffer_pool::~recv_buffer_pool() {
-  if (detail::this_thread().lp == lp_) io_uring_unregister_buf_ring(lp_->uring().raw(), bgid_);
+  if (registered_ && detail::this_thread().lp == lp_) io_uring_unregister_buf_ring(lp_->uring().raw(), bgid_);
   std::free(ring_mem_);
   std::free(data_);
 }
 
+bool recv_buffer_pool::take_free(unsigned& bid) noexcept {
+  if (free_.empty()) return false;
+  bid = free_.back();
+  free_.pop_back();
+  return true;
+}
+
 void recv_buffer_pool::recycle(unsigned bid) noexcept {
-  auto* br = static_cast<io_uring_buf_ring*>(ring_mem_);
-  io_uring_buf_ring_add(br, buffer(bid), size_, static_cast<unsigned short>(bid), io_uring_buf_ring_mask(count_), 0);
-  io_uring_buf_ring_advance(br, 1);
+  if (registered_) {
+    auto* br = static_cast<io_uring_buf_ring*>(ring_mem_);
+    io_uring_buf_ring_add(br, buffer(bid), size_, static_cast<unsigned short>(bid), io_uring_buf_ring_mask(count_), 0);
+    io_uring_buf_ring_advance(br, 1);
+  } else {
+    free_.push_back(bid);  // reserved to `count`: never allocates
+  }
   if (detail::multishot_state* st = starved_.pop_front())
     if (st->can_arm()) st->arm();
 }

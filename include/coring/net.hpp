@@ -410,9 +410,10 @@ class tcp_listener {
 // Receive buffers the kernel picks from (a provided buffer ring, IORING_REGISTER_PBUF_RING),
 // for multishot receives: one SQE then serves every receive on a connection. Create it
 // inside a running task; it belongs to that runtime's ring and must outlive every
-// multishot_reader using it. `count` must be a power of two (1..32768).
-// Errors: std::system_error "io_uring_register_buf_ring: ..." (Linux < 5.19);
-// std::invalid_argument for a bad count or size.
+// multishot_reader using it. `count` must be a power of two (1..32768). When the kernel
+// refuses the buffer ring (Linux < 5.19, or a seccomp filter on io_uring_register), the
+// pool still works: its readers make one plain receive at a time (ring_registered() says
+// which). Errors: std::invalid_argument for a bad count or size.
 //
 //   coring::recv_buffer_pool pool(256, 4096);
 //   coring::multishot_reader in(stream, pool);
@@ -437,6 +438,10 @@ class recv_buffer_pool {
   void recycle(unsigned bid) noexcept;
   // A reader whose multishot ended for lack of buffers: re-armed when one comes back.
   void wait_for_buffer(detail::multishot_state& st) noexcept;
+  // False when the kernel refused the buffer ring (a seccomp filter on io_uring_register,
+  // Linux < 5.19): readers then make one plain receive at a time into buffers taken here.
+  bool ring_registered() const noexcept { return registered_; }
+  bool take_free(unsigned& bid) noexcept;
 
  private:
   detail::ilist<detail::multishot_state, detail::starved_tag> starved_;
@@ -446,6 +451,8 @@ class recv_buffer_pool {
   unsigned count_;
   unsigned size_;
   std::uint16_t bgid_ = 0;
+  bool registered_ = false;
+  std::vector<unsigned> free_;  // fallback only: buffers not lent to a receive
 };
 
 // A multishot receive on a tcp_stream: ONE IORING_OP_RECV (multishot, buffer select) stays
