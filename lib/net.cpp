@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "coring/blocking.hpp"
+#include "coring/detail/faults.hpp"
 
 namespace coring {
 
@@ -165,7 +166,8 @@ void set_nodelay(int fd) noexcept {
 int open_socket(const endpoint& ep, int type, const char* what) {
   if (ep.family() != AF_INET && ep.family() != AF_INET6)
     throw std::invalid_argument(fmt::format("coring::{}: the endpoint is empty; make one with coring::endpoint::parse", what));
-  const int fd = ::socket(ep.family(), type | SOCK_CLOEXEC, 0);
+  const int injected = detail::faults::socket_error();
+  const int fd = injected ? (errno = injected, -1) : ::socket(ep.family(), type | SOCK_CLOEXEC, 0);
   if (fd < 0) throw_errno(-errno, fmt::format("socket for {}", ep.to_string()));
   return fd;
 }
