@@ -27,6 +27,8 @@ struct runtime_options {
   // every enter, which costs more than it saves.
   unsigned wait_batch = 1;
   std::chrono::nanoseconds wait_batch_timeout = std::chrono::milliseconds(5);
+  // Virtual time (Trio's MockClock with autojump, tokio's start_paused). DOC
+  bool virtual_time = false;
 };
 
 // Counters of this thread's runtime. `enters` counts io_uring_enter calls, `sqes` SQEs the
