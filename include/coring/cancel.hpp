@@ -203,7 +203,7 @@ auto timeout_after(std::chrono::duration<Rep, Period> d, A a, const char* who) -
 // Example (examples/cancel_with_timeout.cpp):
 //   char buf[64];
 //   try {
-//     co_await coring::with_timeout(2s, coring::read_some(pipe_fd, buf));  // nobody writes
+//     co_await coring::with_timeout(100ms, coring::read_some(pipe_fd, buf));  // nobody writes
 //   } catch (const coring::timeout_error&) {
 //     timed_out = true;
 //   }
@@ -275,7 +275,7 @@ auto move_on_after(std::chrono::duration<Rep, Period> d, A a)
 //       ++rounds;
 //     }
 //   }());
-//   ok = !finished && rounds == 5;  // the 6th round ends at the deadline
+//   ok = !finished && rounds == 5;  // the deadline cuts the 6th round short
 template <awaitable A, class Dur>
 auto move_on_at(std::chrono::time_point<std::chrono::steady_clock, Dur> when, A a)
     -> task<detail::move_on_result_t<detail::await_result_t<A>>> {
