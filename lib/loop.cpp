@@ -36,6 +36,10 @@ loop::loop(const runtime_options& opts) : ring_(opts.entries, opts.cq_entries) {
   if (!buf_) throw std::bad_alloc();
   timers_.reserve(64);
   set_wait_batch(opts.wait_batch, opts.wait_batch_timeout.count());
+  // Virtual time starts at the steady clock's present, so the two share an epoch and a
+  // time point read before the runtime started is not in the virtual far future.
+  virtual_time_ = opts.virtual_time;
+  virtual_now_ = std::chrono::steady_clock::now();
 }
 
 loop::~loop() { std::free(buf_); }
@@ -65,11 +69,18 @@ void loop::forget(task_node& n) noexcept {
 
 // ---- timers: a binary min-heap of deadlines; each entry knows its index ----
 
+namespace {
+// Heap order: the earlier deadline, and of equal ones the one armed first.
+inline bool earlier(const timer_entry* a, const timer_entry* b) noexcept {
+  return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+}  // namespace
+
 void loop::heap_up(std::size_t i) noexcept {
   timer_entry* t = timers_[i];
   while (i > 0) {
     const std::size_t p = (i - 1) / 2;
-    if (!(t->when < timers_[p]->when)) break;
+    if (!earlier(t, timers_[p])) break;
     timers_[i] = timers_[p];
     timers_[i]->index = i;
     i = p;
@@ -84,8 +95,8 @@ void loop::heap_down(std::size_t i) noexcept {
   for (;;) {
     std::size_t c = 2 * i + 1;
     if (c >= n) break;
-    if (c + 1 < n && timers_[c + 1]->when < timers_[c]->when) ++c;
-    if (!(timers_[c]->when < t->when)) break;
+    if (c + 1 < n && earlier(timers_[c + 1], timers_[c])) ++c;
+    if (!earlier(timers_[c], t)) break;
     timers_[i] = timers_[c];
     timers_[i]->index = i;
     i = c;
@@ -96,6 +107,10 @@ void loop::heap_down(std::size_t i) noexcept {
 
 void loop::add_timer(timer_entry& t) {
   if (t.armed()) remove_timer(t);
+  // "Never" stays out of the heap: it would only make the loop wait 292 years, and under
+  // virtual time it must not be jumped to.
+  if (t.when == time_point::max()) return;
+  t.seq = ++timer_seq_;
   timers_.push_back(&t);
   heap_up(timers_.size() - 1);
 }
@@ -165,7 +180,12 @@ void loop::run_once(const bool& done) {
   if (outstanding_ == 0 && timers_.empty() && ring_.pending() == 0) {
     throw std::logic_error(
         "coring: deadlock: every task is waiting for another task (a queue, event, semaphore "
-        "or task group) and no I/O or timer is pending, so nothing can ever wake them");
+        "or task group) or sleeps forever, and no I/O or timer is pending, so nothing can "
+        "ever wake them");
+  }
+  if (virtual_time_ && !timers_.empty()) {
+    jump_to_next_timer();
+    return;
   }
   // Batch mode: the sends queued in this turn complete during the submit, so waiting for
   // their CQEs alone would return at once and cost a second enter for the next receive.
@@ -180,6 +200,21 @@ void loop::run_once(const bool& done) {
   ring_.enter(wait_nr, timeout_ns);
   reap();
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());
+}
+
+// Virtual time (autojump): no task is ready. First let the kernel hand over whatever has
+// already completed, with one enter that does not wait; if that readies nobody, no task can
+// run before the earliest deadline, so the clock jumps to it and fires it (and any timer at
+// the same time) in the order real time would. I/O still in flight is not waited for: a
+// deadline guarding it expires at once, in virtual time.
+void loop::jump_to_next_timer() {
+  if (outstanding_ || ring_.pending()) {
+    ring_.enter(0, -1);
+    reap();
+    if (count_ > 0) return;
+  }
+  virtual_now_ = timers_.front()->when;
+  fire_timers(virtual_now_);
 }
 
 void loop::run_until(const bool& done) {
@@ -204,6 +239,7 @@ runtime::runtime(runtime_options opts) : loop_(opts) {
         "(spawn tasks on it instead of nesting coring::run)");
   saved_ = detail::tls;
   detail::this_thread().lp = &loop_;
+  detail::this_thread().virtual_now = loop_.virtual_clock();
 }
 
 runtime::~runtime() {
@@ -249,6 +285,11 @@ runtime_stats stats() {
   runtime_stats s = detail::tl_last_stats;
   s.frames = detail::frames_live();
   return s;
+}
+
+time_point clock::now() noexcept {
+  const time_point* v = detail::this_thread().virtual_now;
+  return v ? *v : std::chrono::steady_clock::now();
 }
 
 }  // namespace coring

@@ -46,12 +46,17 @@ struct pipe_pair {
 
 task<std::size_t> read_into(int fd, char* buf, unsigned n) { co_return co_await coring::detail::read_op(fd, buf, n); }
 
+// Tests of deadlines run on virtual time: they are exact and take no real time.
+constexpr coring::runtime_options virtual_time{.virtual_time = true};
+
 }  // namespace
 
 TEST_CASE("cancel: with_timeout on a task throws timeout_error") {
   coring::run([]() -> task<> {
+    const auto t0 = coring::clock::now();
     REQUIRE_THROWS_AS(co_await coring::with_timeout(5ms, coring::sleep(1s)), coring::timeout_error);
-  }());
+    CHECK(coring::clock::now() - t0 == 5ms);
+  }(), virtual_time);
 }
 
 TEST_CASE("cancel: negative durations are rejected and zero expires at the first suspension point") {
@@ -65,7 +70,7 @@ TEST_CASE("cancel: negative durations are rejected and zero expires at the first
     // No suspension point inside: the result is ready and wins over the expired deadline.
     int v = co_await coring::with_timeout(0ms, []() -> task<int> { co_return 5; }());
     CHECK(v == 5);
-  }());
+  }(), virtual_time);
 }
 
 TEST_CASE("cancel: move_on_after returns an empty optional on expiry and the value otherwise") {
@@ -83,7 +88,7 @@ TEST_CASE("cancel: move_on_after returns an empty optional on expiry and the val
     CHECK_FALSE(a.has_value());
     REQUIRE(b.has_value());
     CHECK(*b == 2);
-  }());
+  }(), virtual_time);
 }
 
 TEST_CASE("cancel: only the scope that expired converts the cancellation") {
@@ -110,7 +115,7 @@ TEST_CASE("cancel: only the scope that expired converts the cancellation") {
     }());
     REQUIRE(r);
     CHECK(*r == 1);
-  }());
+  }(), virtual_time);
 }
 
 TEST_CASE("cancel: an outside cancel racing the expiry stays a cancellation") {
@@ -127,14 +132,15 @@ TEST_CASE("cancel: an outside cancel racing the expiry stays a cancellation") {
           throw;
         }
       });
-      // Let both the deadline pass and the group cancel before the child runs again.
-      ::usleep(5000);
+      // Both wake at the same virtual instant, this sleep first (it was armed before the
+      // child's deadline): the deadline has fired and the group is cancelled before the
+      // child runs again.
+      co_await coring::sleep(3ms);
       tg.cancel();
-      co_return;
     });
     CHECK(got_cancelled);
     CHECK_FALSE(got_timeout);
-  }());
+  }(), virtual_time);
 }
 
 TEST_CASE("cancel: cancellation is level-triggered until the scope is left") {
@@ -187,7 +193,7 @@ TEST_CASE("cancel: a shield lets cleanup await after cancellation, then cancella
       }
     }());
     CHECK_FALSE(completed);
-  }(log));
+  }(log), virtual_time);
   CHECK(log == std::vector<std::string>{"cancelled", "cleanup done", "still cancelled after shield"});
 }
 
@@ -214,7 +220,7 @@ TEST_CASE("cancel: a timeout around a task group cancels every child in the kern
     // Three reads and three ASYNC_CANCELs, each answered by a CQE.
     CHECK(after.sqes - before.sqes == 6);
     CHECK(after.cqes - before.cqes == 6);
-  }(p1.r, p2.r, p3.r));
+  }(p1.r, p2.r, p3.r), virtual_time);
 }
 
 TEST_CASE("cancel: the public read_some on a pipe with no writer is cancelled by a timeout in the kernel") {
@@ -363,6 +369,8 @@ TEST_CASE("cancel: 10,000 tasks sleeping the same 20 ms cost at most 10 io_uring
   const auto before = coring::stats();
   int done = 0;
   coring::run([](int& done) -> task<> {
+    const auto t0 = coring::clock::now();
+    const auto timers0 = coring::stats().timers;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       for (int i = 0; i < 10000; ++i)
         tg.spawn([](int& done) -> task<> {
@@ -371,7 +379,10 @@ TEST_CASE("cancel: 10,000 tasks sleeping the same 20 ms cost at most 10 io_uring
         }(done));
       co_return;
     });
-  }(done));
+    // Under virtual time all 10,000 share one deadline: one jump fires them all.
+    CHECK(coring::clock::now() - t0 == 20ms);
+    CHECK(coring::stats().timers - timers0 == 10000);
+  }(done), virtual_time);
   const auto after = coring::stats();
   CHECK(done == 10000);
   CHECK(after.enters <= 10);

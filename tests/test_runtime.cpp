@@ -6,6 +6,8 @@
 #include <coring/time.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <tuple>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -13,6 +15,7 @@ using namespace std::chrono_literals;
 namespace {
 coring::task<int> answer() { co_return 42; }
 coring::task<int> add_one() { co_return co_await answer() + 1; }
+constexpr coring::runtime_options virtual_time{.virtual_time = true};
 }  // namespace
 
 TEST_CASE("runtime: run returns the main task's value") {
@@ -38,6 +41,17 @@ TEST_CASE("runtime: a sleep costs one io_uring_enter and a checkpoint none") {
   }());
 }
 
+TEST_CASE("runtime: under virtual time a sleep with nothing in flight costs no io_uring_enter") {
+  coring::run([]() -> coring::task<> {
+    const auto before = coring::stats();
+    const auto t0 = coring::clock::now();
+    co_await coring::sleep(2ms);
+    CHECK(coring::stats().enters == before.enters);  // the clock jumped; nothing to submit
+    CHECK(coring::stats().timers - before.timers == 1);
+    CHECK(coring::clock::now() - t0 == 2ms);
+  }(), virtual_time);
+}
+
 TEST_CASE("runtime: sleep and checkpoint convert to tasks where a task is needed") {
   coring::run([]() -> coring::task<> {
     coring::task<> s = coring::sleep(1ms);
@@ -46,7 +60,7 @@ TEST_CASE("runtime: sleep and checkpoint convert to tasks where a task is needed
     co_await std::move(s);
     co_await std::move(c);
     CHECK(coring::stats().timers - before == 1);
-  }());
+  }(), virtual_time);
 }
 
 TEST_CASE("runtime: awaiting outside a runtime is a clear logic error") {
@@ -79,4 +93,48 @@ TEST_CASE("runtime: the ready queue stays first-in first-out while it grows arou
   }(order));
   REQUIRE(order.size() == 5000);
   CHECK(std::is_sorted(order.begin(), order.end()));
+}
+
+namespace {
+// A deterministic scramble (a linear congruential generator), so the heap sees insertions
+// and removals in no particular order.
+std::uint32_t scramble(std::uint32_t& state) {
+  state = state * 1664525u + 1013904223u;
+  return state >> 8;
+}
+}  // namespace
+
+TEST_CASE("runtime: the timer heap fires in deadline order while timers are removed from its middle") {
+  struct fired {
+    coring::duration at;
+    int id;
+  };
+  std::vector<fired> log;
+  coring::run([](std::vector<fired>& log) -> coring::task<> {
+    const auto t0 = coring::clock::now();
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      std::uint32_t rng = 12345;
+      for (int i = 0; i < 2000; ++i) {
+        const auto d = std::chrono::milliseconds(scramble(rng) % 5000);
+        const auto limit = std::chrono::milliseconds(scramble(rng) % 5000);
+        // Every third sleeper is cut short by a deadline of its own: its timer leaves the
+        // heap from wherever it sits.
+        tg.spawn([&log, t0, d, limit, i]() -> coring::task<> {
+          if (i % 3 == 0) {
+            if (!co_await coring::move_on_after(limit, coring::sleep(d))) co_return;
+          } else {
+            co_await coring::sleep(d);
+          }
+          log.push_back({coring::clock::now() - t0, i});
+          CHECK(coring::clock::now() - t0 == d);  // exactly on time
+        });
+      }
+      co_return;
+    });
+  }(log), virtual_time);
+  CHECK(log.size() > 1300);
+  // By deadline, and equal deadlines in the order the sleeps began (spawn order).
+  CHECK(std::is_sorted(log.begin(), log.end(), [](const fired& a, const fired& b) {
+    return std::tie(a.at, a.id) < std::tie(b.at, b.id);
+  }));
 }

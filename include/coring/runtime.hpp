@@ -13,6 +13,18 @@
 
 namespace coring {
 
+// How a runtime is set up. Every field has a default that suits most programs; fill in
+// the ones to change (a designated initializer, or field by field as below) and pass the
+// options to coring::run or to the runtime constructor.
+// Errors: the options are not checked here; a ring size the kernel refuses makes the
+// runtime's constructor throw std::system_error.
+//
+// Example (examples/runtime_options.cpp):
+//   coring::runtime_options opts;
+//   opts.entries = 4096;                     // more SQEs per enter
+//   opts.wait_batch = 16;                    // wait for up to 16 CQEs at once...
+//   opts.wait_batch_timeout = 10ms;          // ...but never longer than 10 ms
+//   int rc = coring::run(serve(), opts);
 struct runtime_options {
   // SQ ring size. The ring flushes itself when full, so this bounds batching, not
   // concurrency.
@@ -29,13 +41,61 @@ struct runtime_options {
   // Timeouts under the kernel's tick (about 4 ms) make the kernel reprogram its timer on
   // every enter, which costs more than it saves.
   unsigned wait_batch = 1;
+  // The bound of a batch-mode wait (real time, also under virtual_time).
   std::chrono::nanoseconds wait_batch_timeout = std::chrono::milliseconds(5);
+  // Virtual time, for tests and simulations (Trio's MockClock with autojump, tokio's
+  // start_paused). coring::clock::now() then reads this runtime's virtual clock, which
+  // starts at the steady time the runtime is created and stands still while tasks run.
+  // When no task is ready, the loop first collects the I/O that has already completed,
+  // without waiting (one non-blocking io_uring_enter, only if something is in flight); if
+  // that readies no task, it jumps the clock to the earliest deadline (a sleep, a timeout,
+  // a cancel scope's deadline) and fires it. Wake-ups come in the same order as under real
+  // time (by deadline; equal deadlines in the order they were armed), an hour of sleeps and
+  // timeouts takes microseconds, and every expiry is exact: clock::now() equals the
+  // deadline when it fires. With no deadline pending and I/O in flight the loop waits for
+  // the I/O, as usual.
+  // What changes: I/O in flight does not hold a jump back, so a deadline guarding I/O that
+  // takes real time to complete (a disk read, a peer's reply, run_blocking) may expire
+  // first; virtual time suits code whose deadlines guard waits that only other tasks, or
+  // nothing, will end. with_timeout on a single io_uring operation becomes a cancel scope
+  // in the timer heap (the kernel's LINK_TIMEOUT runs on real time). A time point read from
+  // std::chrono::steady_clock is not the runtime's time: use coring::clock.
+  //
+  // Example (examples/runtime_virtual_time.cpp):
+  //   coring::task<bool> scenario(int idle_pipe) {
+  //     const coring::time_point t0 = coring::clock::now();
+  //     co_await coring::sleep(1h);
+  //     bool expired = false;
+  //     try {
+  //       co_await coring::with_timeout(10min, coring::sleep(20min));
+  //     } catch (const coring::timeout_error&) {
+  //       expired = coring::clock::now() - t0 == 70min;  // exactly at the deadline
+  //     }
+  //     char buf[16];
+  //     try {
+  //       co_await coring::with_timeout(10min, coring::read_some(idle_pipe, buf));
+  //       expired = false;
+  //     } catch (const coring::timeout_error&) {
+  //       expired = expired && coring::clock::now() - t0 == 80min;
+  //     }
+  //     co_return expired;
+  //   }
+  //
+  //   int run_scenario(int idle_pipe) {
+  //     coring::runtime_options opts;
+  //     opts.virtual_time = true;
+  //     return coring::run(scenario(idle_pipe), opts) ? 0 : 1;
+  //   }
+  bool virtual_time = false;
 };
 
 // Counters of this thread's runtime. `enters` counts io_uring_enter calls, `sqes` SQEs the
 // kernel accepted, `cqes` CQEs reaped, `iterations` loop turns, `tasks` tasks started
 // (main and every spawned child), `frames` coroutine frames alive now, `timers` timers
-// fired. `ring_flags` names the setup flags the kernel accepted.
+// fired (sleeps and deadlines). `ring_flags` names the setup flags the kernel accepted.
+// The counters only grow while a runtime lives (except `frames`); compare two snapshots.
+// A fmt formatter prints them on one line: "enters=1 sqes=0 ... ring=[SINGLE_ISSUER|...]".
+// (Example: coring::stats'.)
 struct runtime_stats {
   std::uint64_t enters = 0;
   std::uint64_t sqes = 0;
@@ -48,19 +108,30 @@ struct runtime_stats {
 };
 
 // The counters of the runtime running on this thread; outside any runtime, those of the
-// last runtime that ran on this thread (all zero if none did). Never throws.
+// last runtime that ran on this thread (all zero if none did). Not an awaitable: no
+// cancellation. Errors: none (std::bad_alloc aside).
 //
-//   auto before = coring::stats().enters;
+// Example (examples/runtime_stats.cpp):
+//   const coring::runtime_stats before = coring::stats();
 //   co_await coring::sleep(1ms);
-//   assert(coring::stats().enters - before == 1);
+//   const coring::runtime_stats after = coring::stats();
+//   ok = after.enters - before.enters == 1 && after.timers - before.timers == 1;
+//   fmt::print("{}\n", after);  // enters=1 sqes=0 cqes=0 iterations=2 tasks=1 ...
 runtime_stats stats();
 
-// An io_uring ring, a ready queue and a timer heap, bound to the constructing thread.
-// Construction throws std::system_error when io_uring is unavailable (the message says why
-// and what to change) and std::logic_error when another runtime is active on this thread.
+// An io_uring ring, a ready queue and a timer heap, bound to the constructing thread; one
+// runtime may run several root tasks one after another (coring::run makes a runtime for
+// one). Construction throws std::system_error when io_uring is unavailable (the message
+// says why and what to change) and std::logic_error when another runtime is active on
+// this thread. Destroy it on the thread that made it.
 //
-//   coring::runtime rt{{.entries = 1024}};
-//   int n = rt.run(count_lines("/etc/passwd"));
+// Example (examples/runtime_runtime.cpp):
+//   coring::runtime_options opts;
+//   opts.entries = 1024;
+//   coring::runtime rt(opts);
+//   int first = rt.run(count_up(10));
+//   int second = rt.run(count_up(20));  // the same ring, timers and counters
+//   const bool ok = first == 10 && second == 20 && rt.stats().tasks == 2;
 class runtime {
  public:
   explicit runtime(runtime_options opts = {});
@@ -69,13 +140,19 @@ class runtime {
   runtime& operator=(const runtime&) = delete;
 
   // Runs `main` to completion as the root task ("main") and returns its result or rethrows
-  // its exception. Throws std::logic_error when every task waits on something only another
-  // task could provide and no I/O or timer is pending (a deadlock asyncio would hang on);
-  // the task tree is then destroyed and every frame freed.
+  // its exception. Not an awaitable: call it from plain code, not from inside a task.
+  // Errors: std::invalid_argument for an empty (moved-from) task; std::logic_error when
+  // every task waits on something only another task could provide and no I/O or timer is
+  // pending (a deadlock asyncio would hang on; a sleep of a duration too long to represent
+  // counts as no timer); the task tree is then destroyed and every frame freed.
+  // (Example: the class's.)
   template <class T>
   T run(task<T> main);
 
+  // This runtime's counters, as coring::stats() reports them while it runs. Never throws
+  // (std::bad_alloc aside). (Example: the class's.)
   runtime_stats stats() const;
+  // The loop itself, for coring's own tests; not part of the public API.
   detail::loop& get_loop() noexcept { return loop_; }
 
  private:
@@ -103,8 +180,16 @@ T runtime::run(task<T> t) {
   return h.promise().take();
 }
 
-// Runs `main` on a new runtime for this thread and returns its result, like asyncio.run.
+// Runs `main` on a new runtime for this thread, set up with `opts`, and returns its result
+// (or rethrows its exception), like asyncio.run. Not an awaitable: call it from plain code
+// such as main(); a call from inside a running task throws std::logic_error.
 // Errors: as runtime's constructor and runtime::run.
+//
+// Example (examples/runtime_run.cpp):
+//   coring::task<int> serve() {
+//     co_await coring::sleep(1ms);  // stands in for the program's work
+//     co_return 0;                  // the exit status
+//   }
 //
 //   int main() { return coring::run(serve()); }
 template <class T>
@@ -115,6 +200,7 @@ T run(task<T> main, runtime_options opts = {}) {
 
 }  // namespace coring
 
+// Formats runtime_stats on one line (see runtime_stats).
 template <>
 struct fmt::formatter<coring::runtime_stats> : fmt::formatter<std::string_view> {
   template <class Ctx>

@@ -115,7 +115,10 @@ class [[nodiscard]] task {
   struct awaiter {
     handle_type h;
     bool await_ready() const noexcept { return false; }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
+      if (h.done() || h.promise().continuation) [[unlikely]]
+        detail::misused_task("coring: a task was awaited twice; a task runs once: keep its result, or make a new "
+                             "task by calling the coroutine again");
       h.promise().continuation = caller;
       return h;
     }
@@ -131,9 +134,6 @@ class [[nodiscard]] task {
     if (!h_) [[unlikely]]
       detail::misused_task("coring: co_await of an empty task (moved from or default-constructed); await the task "
                            "returned by the coroutine call, once");
-    if (h_.done() || h_.promise().continuation) [[unlikely]]
-      detail::misused_task("coring: a task was awaited twice; a task runs once: keep its result, or make a new "
-                           "task by calling the coroutine again");
     return h_;
   }
   void reset() noexcept {

@@ -9,14 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "coring/clock.hpp"
 #include "coring/detail/ilist.hpp"
 #include "coring/detail/ring.hpp"
 #include "coring/errors.hpp"
 
 namespace coring {
-using clock = std::chrono::steady_clock;
-using duration = clock::duration;
-using time_point = clock::time_point;
 struct runtime_options;
 }  // namespace coring
 
@@ -39,12 +37,15 @@ struct wait_hook {
   bool aborted = false;
 };
 
-// A deadline in the loop's timer heap.
+// A deadline in the loop's timer heap. A deadline of time_point::max() means "never" and is
+// not armed at all. Equal deadlines fire in the order they were armed (`seq`), as they do
+// under real time, where a later arm reads a later clock.
 struct timer_entry {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   time_point when{};
   void (*fire)(timer_entry*) noexcept = nullptr;
   std::size_t index = npos;
+  std::uint64_t seq = 0;
   bool armed() const noexcept { return index != npos; }
 };
 
@@ -149,8 +150,12 @@ class loop {
   // An expected CQE that will not come after all (the work was withdrawn).
   void unexpect_cqe() noexcept { --outstanding_; }
 
+  // Arms `t` for t.when (re-arms it if armed); a deadline of time_point::max() is never
+  // armed. The heap orders by (when, arming order).
   void add_timer(timer_entry& t);
   void remove_timer(timer_entry& t) noexcept;
+  // The virtual clock's current time when the loop runs on virtual time, else null.
+  const time_point* virtual_clock() const noexcept { return virtual_time_ ? &virtual_now_ : nullptr; }
 
   // Runs iterations until `done` becomes true. Throws std::logic_error when nothing can
   // ever make progress (no ready task, no operation in flight, no timer).
@@ -183,6 +188,7 @@ class loop {
   void grow();
   void run_once(const bool& done);
   void fire_timers(time_point now);
+  void jump_to_next_timer();
   void reap();
   void heap_up(std::size_t i) noexcept;
   void heap_down(std::size_t i) noexcept;
@@ -191,6 +197,9 @@ class loop {
   entry* buf_ = nullptr;
   std::size_t head_ = 0, count_ = 0, cap_ = 0;
   std::vector<timer_entry*> timers_;
+  std::uint64_t timer_seq_ = 0;
+  bool virtual_time_ = false;
+  time_point virtual_now_{};
   std::uint64_t outstanding_ = 0;
   scope_state root_scope_{nullptr, false};
   task_node* root_node_ = nullptr;
@@ -202,6 +211,7 @@ class loop {
 struct thread_state {
   loop* lp = nullptr;
   task_node* node = nullptr;
+  const time_point* virtual_now = nullptr;  // what coring::clock::now() reads, if set
 };
 extern thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
 
@@ -234,5 +244,7 @@ inline bool current_task_cancelled() noexcept {
   return n && n->cancelled();
 }
 inline task_node& current_node() { return *running_task(); }
+// True inside a runtime that runs on virtual time.
+inline bool virtual_time_active() noexcept { return this_thread().virtual_now != nullptr; }
 
 }  // namespace coring::detail
