@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,9 +51,18 @@ const std::map<std::string, answer> network = {
     {"mirror-3", {"data from mirror-3", 900ms}}, {"dead-1", {"", 1ms}}, {"dead-2", {"", 3ms}},
 };
 
+// The URLs whose fetch was cancelled, as each fetch saw it (first_success keeps the tasks'
+// handles to itself, so the demo asks the tasks, not the clock).
+std::set<std::string> cancelled_fetches;
+
 coring::task<std::string> fetch(std::string url) {
   const answer& a = network.at(url);
-  co_await coring::sleep(a.delay);
+  try {
+    co_await coring::sleep(a.delay);
+  } catch (const coring::cancelled&) {
+    cancelled_fetches.insert(url);
+    throw;
+  }
   co_return a.body;
 }
 
@@ -85,11 +95,10 @@ coring::task<std::string> fetch_with_fallbacks(std::string primary_url, std::vec
 }  // namespace
 
 coring::task<> demo_fallback() {
-  auto start = std::chrono::steady_clock::now();
   // (named vectors: g++ 12 rejects a braced list of string literals in a co_await argument)
   const std::vector<std::string> mirrors = {"mirror-1", "mirror-2", "mirror-3"}, dead = {"dead-1", "dead-2"};
   std::string data = co_await fetch_with_fallbacks("primary", mirrors);
-  fmt::print("got: {} (the slow mirror-3 was cancelled: {})\n", data, std::chrono::steady_clock::now() - start < 500ms);
+  fmt::print("got: {} (the slow mirror-3 was cancelled: {})\n", data, cancelled_fetches.count("mirror-3") == 1);
   try {
     co_await fetch_with_fallbacks("primary", dead);
   } catch (const all_fetches_failed& e) {

@@ -1,8 +1,11 @@
 // Small helpers shared by the test programs (each test program includes this header once).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <stdexcept>
+#include <string>
 
 #include <coring/task.hpp>
 #include <coring/time.hpp>
@@ -14,6 +17,30 @@ namespace coring_test {
 inline coring::task<> settle(int turns = 4) {
   for (int i = 0; i < turns; ++i) co_await coring::checkpoint();
 }
+
+// Waits until `pred()` holds, for things only the kernel decides the moment of (a CQE
+// posted for a connection, a signal delivered): checks it, then sleeps 1 ms so the loop
+// enters the kernel and reaps what it posted, and checks again. Bounded: after `limit` of
+// real time it throws std::runtime_error naming `what`, so a broken behaviour fails the
+// test with a reason instead of hanging it. Where a task can set an event, await that
+// instead. `pred` is taken by value (a lazy task must not hold a reference to a temporary).
+template <class Pred>
+coring::task<> eventually(Pred pred, const char* what,
+                          std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw std::runtime_error(std::string("eventually: still false after ") +
+                               std::to_string(limit.count()) + " ms: " + what);
+    co_await coring::sleep(std::chrono::milliseconds(1));
+  }
+}
+
+// Records that the running test case cannot run here (says `why` on stderr); the test then
+// returns. Defined in main.cpp, which makes the program exit 77 (meson: SKIP) when every
+// test case that ran skipped, and fail when a skip would hide among passes. A test that may
+// skip gets a hidden tag ("[.ipv6]") and its own meson test entry running only that tag.
+void skip(const std::string& why);
 
 // The number of file descriptors this process has open: a test compares it before and after
 // to prove that nothing leaked.

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "child_process.hpp"
+#include "support.hpp"
 
 using namespace std::chrono_literals;
 using coring_test::run_in_child;
@@ -34,7 +35,7 @@ bool contains(const std::string& haystack, const char* needle) { return haystack
 
 }  // namespace
 
-TEST_CASE("blocked: a refused io_uring_enter gives a system_error saying io_uring is blocked and what to change") {
+TEST_CASE("blocked: a refused io_uring_enter gives a system_error saying io_uring is blocked and what to change", "[.][seccomp]") {
   const auto r = run_in_child([] {
     coring::runtime rt;  // io_uring_setup is still allowed
     if (!refuse_with_seccomp(SCMP_SYS(io_uring_enter))) {
@@ -53,7 +54,7 @@ TEST_CASE("blocked: a refused io_uring_enter gives a system_error saying io_urin
     }
   });
   if (r.exited_with(coring_test::exit_skip)) {
-    WARN("skipped: cannot install a seccomp filter here");
+    coring_test::skip("cannot install a seccomp filter here");
     return;
   }
   INFO("child output: " << r.output);
@@ -65,7 +66,7 @@ TEST_CASE("blocked: a refused io_uring_enter gives a system_error saying io_urin
   CHECK(contains(r.output, "to fix"));
 }
 
-TEST_CASE("blocked: a refused io_uring_register falls back to plain receives and an unregistered ring fd") {
+TEST_CASE("blocked: a refused io_uring_register falls back to plain receives and an unregistered ring fd", "[.][seccomp]") {
   const auto r = run_in_child([] {
     if (!refuse_with_seccomp(SCMP_SYS(io_uring_register))) ::_exit(coring_test::exit_skip);
     try {
@@ -99,7 +100,7 @@ TEST_CASE("blocked: a refused io_uring_register falls back to plain receives and
     }
   });
   if (r.exited_with(coring_test::exit_skip)) {
-    WARN("skipped: cannot install a seccomp filter here");
+    coring_test::skip("cannot install a seccomp filter here");
     return;
   }
   INFO("child output: " << r.output);

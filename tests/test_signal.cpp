@@ -35,8 +35,10 @@ TEST_CASE("signal: wait_for_signal returns a signal sent to the process, then re
     int got = 0;
     co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
       tg.spawn([&]() -> coring::task<> { got = co_await coring::wait_for_signal({SIGUSR1, SIGUSR2}); }, "waiter");
-      co_await coring::sleep(2ms);  // the waiter has blocked the signals and is reading
-      CHECK(is_blocked(SIGUSR1));
+      // The waiter blocks the signals before it reads its signalfd; a signal sent after
+      // that is either read at once or found pending by the read.
+      co_await coring_test::eventually([] { return is_blocked(SIGUSR1) && is_blocked(SIGUSR2); },
+                                       "the waiter blocks SIGUSR1 and SIGUSR2");
       ::kill(::getpid(), SIGUSR2);
     });
     CHECK(got == SIGUSR2);
@@ -73,9 +75,10 @@ TEST_CASE("signal: two waits for the same signal keep it blocked until both end"
     co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
       auto first = tg.spawn(coring::wait_for_signal({SIGUSR1}), "first");
       auto second = tg.spawn(coring::wait_for_signal({SIGUSR1}), "second");
-      co_await coring::sleep(1ms);
+      co_await coring_test::eventually([] { return is_blocked(SIGUSR1); }, "both waits block SIGUSR1");
+      co_await coring_test::settle();  // the second has started too
       first.cancel();
-      while (!first.done()) co_await coring::sleep(1ms);
+      co_await coring_test::eventually([&] { return first.done(); }, "the cancelled wait ends");
       CHECK(first.cancelled());
       CHECK(is_blocked(SIGUSR1));  // the second wait still needs it
       ::kill(::getpid(), SIGUSR1);

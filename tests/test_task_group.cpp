@@ -113,6 +113,7 @@ TEST_CASE("task_group: errors are reported in completion order with the body's l
         tg.spawn(fail_after(1ms, "child"), "child");
         co_await coring::sleep(1s);  // cancelled by the child's failure
       });
+      FAIL("the group did not throw the child's failure");
     } catch (const coring::exception_group& eg) {
       CHECK(eg.size() == 1);
     }
@@ -128,6 +129,7 @@ TEST_CASE("task_group: errors are reported in completion order with the body's l
         co_await coring::checkpoint();
         throw std::logic_error("body");
       });
+      FAIL("the group did not throw the body's and the cleaner's errors");
     } catch (const coring::exception_group& eg) {
       REQUIRE(eg.size() == 2);
       CHECK_THROWS_WITH(std::rethrow_exception(eg.exceptions()[0]), "cleanup failed");
@@ -188,6 +190,7 @@ TEST_CASE("task_group: spawning on a group that is cancelling after a failure th
           refused = true;
         }
       });
+      FAIL("the group did not throw the child's failure");
     } catch (const coring::exception_group&) {
     }
     CHECK(refused);

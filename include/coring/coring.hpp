@@ -1,4 +1,16 @@
-// The umbrella header: everything a coring user needs.
+// The umbrella header: everything a coring user needs (the HTTP library, coring_http, has
+// its own header, coring/http.hpp). Each header below documents its own calls.
+//
+// Example (examples/coring_umbrella.cpp):
+//   #include <coring/coring.hpp>
+//
+//   coring::task<int> main_task() {
+//     co_await coring::sleep(std::chrono::milliseconds(1));
+//     co_await coring::print("hello from coring\n");
+//     co_return 0;
+//   }
+//
+//   int main() { return coring::run(main_task()); }
 #pragma once
 
 #include "coring/blocking.hpp"

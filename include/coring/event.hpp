@@ -1,9 +1,18 @@
-// coring::event — a flag tasks can wait for (asyncio.Event, Trio's Event), in user space.
+// coring::event — a flag tasks can wait for (asyncio.Event, Trio's Event), in user space:
+// set() wakes every waiter through the ready queue, no operation makes a system call.
+// Not thread-safe: use it on the thread whose runtime runs its waiters.
 //
+// Example (examples/event_ready.cpp):
 //   coring::event ready;
-//   tg.spawn([&]() -> coring::task<> { co_await ready.wait(); serve(); }());
-//   co_await load_config();
-//   ready.set();   // wakes every waiter; no system call
+//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+//     for (int i = 0; i < 3; ++i)
+//       tg.spawn([&]() -> coring::task<> {
+//         co_await ready.wait();  // blocks until set(); returns at once once it is set
+//         co_await serve(served);
+//       });
+//     co_await load_config();
+//     ready.set();  // wakes every waiter; no system call
+//   });
 #pragma once
 
 #include <cstddef>
@@ -51,9 +60,8 @@ class event {
 
   // Sets the flag and wakes every waiting task (queued to run in FIFO order; no system
   // call). Waiters woken by set() return normally even if clear() is called before they
-  // run. Setting a set event does nothing.
-  //
-  //   ev.set();
+  // run. Setting a set event does nothing. Never throws; not an awaitable. Example: at the
+  // top of this header.
   void set() noexcept {
     if (set_) return;
     set_ = true;
@@ -62,9 +70,12 @@ class event {
   }
 
   // Clears the flag: later wait() calls block until the next set(). Tasks already woken
-  // stay woken.
+  // stay woken. Never throws.
   //
-  //   ev.clear();
+  // Example (examples/event_ready.cpp):
+  //   ready.clear();  // later waits block until the next set()
+  //   const coring::event_statistics s = ready.statistics();
+  //   fmt::print("{}\n", s);  // event(is_set=false waiters=0 sets=1)
   void clear() noexcept { set_ = false; }
 
   // Whether the flag is set now. Never throws.
@@ -74,14 +85,10 @@ class event {
   // Cancellation: a cancellation point (a cancelled task gets coring::cancelled even if
   // the event is set). A waiter cancelled before set() leaves the list; one woken by set()
   // has succeeded and returns normally (the cancellation comes at its next suspension
-  // point). Errors: coring::cancelled only.
-  //
-  //   co_await ev.wait();
+  // point). Errors: coring::cancelled only. Example: at the top of this header.
   [[nodiscard]] wait_awaiter wait() noexcept { return wait_awaiter(*this); }
 
-  // A snapshot for logs and tests; fmt-formattable. Never throws.
-  //
-  //   fmt::print("{}\n", ev.statistics());   // event(is_set=false waiters=2 sets=0)
+  // A snapshot for logs and tests; fmt-formattable. Never throws. Example: under clear().
   event_statistics statistics() const noexcept { return {set_, waiters_.waiting(), sets_}; }
 
  private:

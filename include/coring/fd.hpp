@@ -15,16 +15,25 @@ namespace coring {
 // offset -1); returns how many, 0 at end of file. One io_uring operation: usable with
 // with_timeout (linked timeout). Cancellation: a cancellation point, cancelled in the
 // kernel; bytes already read are returned, never dropped. Errors: std::system_error
-// "read fd 5: ...". The caller keeps `fd` open until the read returns.
+// "read fd 5: ...". The caller keeps `fd` open and `buf` alive until the read returns.
 //
+// Example (examples/fd_pipe.cpp):
+//   co_await coring::write_some(write_fd, "ping");
 //   char buf[256];
-//   std::size_t n = co_await coring::read_some(pipe_fd, buf);
+//   std::size_t n = co_await coring::read_some(pipe_fd, buf);  // 4: "ping"
+//
+// Example (examples/fd_pipe.cpp):
+//   try {  // one io_uring operation, so with_timeout cancels it in the kernel
+//     co_await coring::with_timeout(5ms, coring::read_some(pipe_fd, buf));
+//   } catch (const coring::timeout_error&) {
+//     // nothing was written: the read was cancelled and no byte was lost
+//   }
 inline detail::read_op_t read_some(int fd, std::span<char> buf) { return detail::read_op(fd, buf.data(), buf.size()); }
 
 // Writes up to data.size() bytes to `fd` at its current position; returns how many.
-// Cancellation and errors: as read_some ("write fd 5: ...").
-//
-//   co_await coring::write_some(pipe_fd, "ping");
+// Cancellation and errors: as read_some ("write fd 5: ..."; EPIPE when the read end of
+// a pipe is closed, after the kernel sent SIGPIPE unless the program ignores it). The
+// caller keeps `fd` open and `data` alive until the write returns. Example: under read_some.
 inline detail::write_op_t write_some(int fd, std::string_view data) {
   return detail::write_op(fd, data.data(), data.size());
 }

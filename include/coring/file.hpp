@@ -1,15 +1,25 @@
 // Files on the ring (layer 7): open, positional reads and writes, fsync, size, close — each
 // one io_uring operation (IORING_OP_OPENAT, READ, WRITE, FSYNC, STATX, CLOSE).
 //
-//   coring::file f = co_await coring::file::open("/tmp/x", O_RDWR | O_CREAT, 0644);
+// Example (examples/file_roundtrip.cpp):
+//   coring::file f = co_await coring::file::open(path, O_RDWR | O_CREAT, 0600);
 //   co_await f.write_at(0, "hello");
-//   char buf[5]; std::size_t n = co_await f.read_at(0, buf);
-//   std::uint64_t sz = co_await f.size();
-//   co_await f.close();
-//   std::string all = co_await coring::read_file("/etc/hostname");
+//   char buf[5];
+//   std::size_t n = co_await f.read_at(0, buf);  // 5: "hello"
+//   std::uint64_t size = co_await f.size();      // 5
+//   co_await f.fsync();
+//   co_await f.close();                          // always closes, even when cancelled
 //
 // Errors: std::system_error naming the call and the path: "open /nope: No such file or
 // directory", "read /tmp/x: Is a directory".
+//
+// Example (examples/file_roundtrip.cpp):
+//   try {
+//     co_await coring::file::open("/nonexistent/app.conf");
+//   } catch (const std::system_error& e) {
+//     fmt::print("{}\n", e.what());  // open /nonexistent/app.conf: No such file or directory
+//   }
+//
 // Cancellation: every awaitable is a cancellation point except close(). Single operations
 // (open, read_at, write_at, fsync, size) work with with_timeout's linked timeout; a
 // regular-file read or write that already reached the disk completes anyway and its result
@@ -94,13 +104,14 @@ class file {
   // Opens `path` (relative to the working directory) with open(2) flags; O_CLOEXEC is
   // always added. `mode` applies when O_CREAT/O_TMPFILE creates the file.
   // Cancellation: a cancellation point. Errors: std::system_error "open /nope: No such
-  // file or directory".
-  //
-  //   auto f = co_await coring::file::open("log.txt", O_WRONLY | O_CREAT | O_APPEND);
+  // file or directory". Example: at the top of this header.
   static auto open(std::string path, int flags = O_RDONLY, mode_t mode = 0644);
 
   // Reads up to buf.size() bytes at `offset`; returns how many (0 at end of file). One
-  // operation; a short read is possible. Errors: std::system_error "read <path>: ...".
+  // operation; a short read is possible. `buf` must stay alive until the read returns.
+  // Cancellation: a cancellation point, cancelled in the kernel (a read that already
+  // completed returns its bytes). Errors: std::system_error "read <path>: ...". Example:
+  // at the top of this header.
   detail::file_read_op_t read_at(std::uint64_t offset, std::span<char> buf) const {
     return detail::file_read_op(fd_, &path_, buf.data(), buf.size(), offset);
   }
@@ -108,7 +119,8 @@ class file {
     return detail::file_read_op(fd_, &path_, buf.data(), buf.size(), offset);
   }
   // Writes up to data.size() bytes at `offset`; returns how many (regular files write all
-  // of it unless the disk is full). Errors: std::system_error "write <path>: ...".
+  // of it unless the disk is full). `data` must stay alive until the write returns.
+  // Cancellation: as read_at. Errors: std::system_error "write <path>: ...".
   detail::file_write_op_t write_at(std::uint64_t offset, std::string_view data) const {
     return detail::file_write_op(fd_, &path_, data.data(), data.size(), offset);
   }
@@ -116,19 +128,27 @@ class file {
     return detail::file_write_op(fd_, &path_, data.data(), data.size(), offset);
   }
   // Writes all of `data` at `offset`, looping over short writes.
-  // Cancellation: NOT cancel-safe (a prefix may have been written).
+  // Cancellation: a cancellation point, NOT cancel-safe (a prefix may have been written).
+  // Errors: std::system_error "write <path>: ...".
   task<void> write_all_at(std::uint64_t offset, std::string_view data) const;
 
-  // Flushes data (and metadata unless `datasync`) to the device.
+  // Flushes data (and metadata unless `datasync`) to the device (fsync(2)/fdatasync(2)).
+  // Cancellation: a cancellation point. Errors: std::system_error "fsync <path>: ...".
   detail::fsync_op_t fsync(bool datasync = false) const { return detail::fsync_op(fd_, &path_, datasync); }
-  // The current size in bytes (statx). Errors: std::system_error "statx <path>: ...".
+  // The current size in bytes (statx). Cancellation: a cancellation point. Errors:
+  // std::system_error "statx <path>: ...".
   detail::statx_size_op_t size() const { return detail::statx_size_op(fd_, &path_); }
 
-  // Closes with IORING_OP_CLOSE. Not a cancellation point: the file is always closed.
+  // Closes with IORING_OP_CLOSE. Not a cancellation point: the file is always closed, also
+  // in a cancelled task. Errors: std::system_error "close fd 5: ..." (the descriptor is
+  // released anyway). Closing a closed file does nothing.
   [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
 
+  // Whether the file holds a descriptor (not moved from, not closed).
   bool is_open() const noexcept { return fd_ >= 0; }
+  // The descriptor (-1 when closed); the file still owns it.
   int native_handle() const noexcept { return fd_; }
+  // The path given to open(), as the error messages name it.
   const std::string& path() const noexcept { return path_; }
 
  private:
@@ -154,14 +174,15 @@ inline auto file::open(std::string path, int flags, mode_t mode) {
 // Cancellation: a cancellation point; the file is closed either way.
 // Errors: std::system_error "open <path>: ..." / "read <path>: ...".
 //
-//   std::string cfg = co_await coring::read_file("app.conf");
+// Example (examples/file_roundtrip.cpp):
+//   co_await coring::write_file(path, "key = value\n");
+//   std::string cfg = co_await coring::read_file(path);  // also /proc files, whose size is 0
 task<std::string> read_file(std::string path);
 
 // Creates or truncates `path` (mode 0644) and writes `data` to it.
 // Cancellation: a cancellation point; a cancelled call may leave a partial file.
-// Errors: std::system_error "open <path>: ..." / "write <path>: ...".
-//
-//   co_await coring::write_file("out.txt", "hello\n");
+// Errors: std::system_error "open <path>: ..." / "write <path>: ...". Example: under
+// read_file.
 task<void> write_file(std::string path, std::string data);
 
 }  // namespace coring

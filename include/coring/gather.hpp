@@ -1,5 +1,6 @@
 // Helpers over task groups: gather (all or fail fast), gather_settled (Python's
-// gather(return_exceptions=True)) and first_success (first to succeed wins).
+// gather(return_exceptions=True)) and first_success (first to succeed wins). Each runs
+// its tasks as children of a task group of its own, so no task outlives the call.
 #pragma once
 
 #include <exception>
@@ -16,6 +17,7 @@
 namespace coring {
 
 // A value or the exception that replaced it: one slot of gather_settled's result.
+// Example: under gather_settled.
 template <class T>
 class outcome {
  public:
@@ -25,6 +27,7 @@ class outcome {
   explicit outcome(U&& v) : v_(std::forward<U>(v)) {}
   outcome() requires std::is_void_v<T> : v_(std::in_place) {}
 
+  // True when the task returned (no exception). Never throws.
   bool has_value() const noexcept { return !e_; }
   explicit operator bool() const noexcept { return has_value(); }
   // The value; rethrows the exception when there is none.
@@ -70,10 +73,15 @@ gather_value_t<T> take_result(task_handle<T>& h) {
 
 // Runs all tasks concurrently and returns their results in order (void results are
 // std::monostate). Fails fast: the first failure cancels the others, and is rethrown as
-// itself (not wrapped), like asyncio.gather. Cancellation: an outside cancel cancels all
-// and propagates as coring::cancelled. Errors: the first exception raised.
+// itself (not wrapped), like asyncio.gather; gather returns only when every task has
+// ended. Cancellation: an outside cancel cancels all and propagates as coring::cancelled.
+// Errors: the first exception raised.
 //
-//   auto [a, b] = co_await coring::gather(fetch("a"), fetch("b"));
+// Example (examples/gather_results.cpp):
+//   auto [a, b] = co_await coring::gather(fetch_size(1), fetch_size(2));  // 100, 200
+//   std::vector<coring::task<int>> fetches;
+//   for (int id = 4; id <= 6; ++id) fetches.push_back(fetch_size(id));
+//   std::vector<int> sizes = co_await coring::gather(std::move(fetches));  // in input order
 template <class... T>
 task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
   std::tuple<task_handle<T>...> handles;
@@ -90,8 +98,7 @@ task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
 // (for task<void>, returns when all finished). Fails fast like the variadic gather: the
 // first failure cancels the rest and is rethrown unwrapped. Cancellation: an outside
 // cancel cancels all and propagates as coring::cancelled. Errors: the first exception.
-//
-//   std::vector<int> sizes = co_await coring::gather(std::move(fetches));
+// An empty vector gives an empty result. Example: under the variadic gather above.
 template <class T>
 task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::vector<task<T>> tasks) {
   std::vector<task_handle<T>> handles;
@@ -112,8 +119,18 @@ task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::ve
 // in input order: asyncio.gather(..., return_exceptions=True). Cancellation: an outside
 // cancel cancels all and propagates as coring::cancelled. Errors: none of the tasks' own.
 //
-//   for (auto& o : co_await coring::gather_settled(std::move(jobs)))
-//     if (o) use(o.value()); else log(coring::describe_exception(o.error()));
+// Example (examples/gather_results.cpp):
+//   std::vector<coring::task<int>> jobs;
+//   for (int id = 1; id <= 4; ++id) jobs.push_back(fetch_size(id));
+//   auto outcomes = co_await coring::gather_settled(std::move(jobs));  // none cancels another
+//   for (auto& o : outcomes) {
+//     if (o) {
+//       fmt::print("size {}\n", o.value());
+//     } else {
+//       fmt::print("failed: {}\n", coring::describe_exception(o.error()));
+//       ++failures;
+//     }
+//   }
 template <class T>
 task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
   std::vector<task_handle<T>> handles;
@@ -146,7 +163,11 @@ task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
 // coring::cancelled. Errors: std::invalid_argument for an empty vector; when every task
 // fails, an exception_group of all their errors in completion order.
 //
-//   std::string body = co_await coring::first_success(std::move(mirrors));
+// Example (examples/gather_results.cpp):
+//   std::vector<coring::task<std::string>> mirrors;
+//   mirrors.push_back(mirror("slow", 10s));
+//   mirrors.push_back(mirror("fast", 1ms));
+//   std::string body = co_await coring::first_success(std::move(mirrors));  // "slow" is cancelled
 template <class T>
 task<T> first_success(std::vector<task<T>> tasks) {
   static_assert(!std::is_void_v<T>, "first_success needs a value to return");

@@ -13,13 +13,19 @@
 namespace coring {
 
 // Writes all of `text` to file descriptor `fd` (default: stdout) through the ring,
-// retrying short writes. Cancellation: a cancellation point between chunks; a cancelled
+// retrying short writes; returns when all of it was written. Prints from concurrent tasks
+// may interleave only at chunk boundaries of a short write (a pipe that is nearly full).
+// Cancellation: a cancellation point (each write is cancelled in the kernel); a cancelled
 // print may have written a prefix. Errors: std::system_error naming the fd (EPIPE, EBADF).
 //
+// Example (examples/print_ring.cpp):
 //   co_await coring::print("hello\n");
+//   co_await coring::print("{} items in {} ms\n", n, ms);  // fmt syntax
+//   co_await coring::print("to stderr\n", 2);               // any descriptor
 task<> print(std::string text, int fd = 1);
 
-// fmt-style: co_await coring::print("{} items in {} ms\n", n, ms);
+// fmt-style: formats with fmt::format (the format string is checked at compile time), then
+// prints as above. Cancellation and errors: as above. Example: above.
 template <class... Args>
   requires(sizeof...(Args) > 0)
 task<> print(fmt::format_string<Args...> f, Args&&... args) {

@@ -10,16 +10,22 @@
 // item (or a free slot) has been handed to a blocked task that is cancelled before it
 // resumes, the item (slot) passes to the next waiter or stays in the queue.
 //
-//   coring::queue<job> q(100);                         // bounded: put waits when full
-//   tg.spawn([&]() -> coring::task<> {                 // producer
-//     for (auto& j : jobs) co_await q.put(std::move(j));
-//     q.shutdown();                                     // consumers drain, then stop
-//   }());
-//   for (int i = 0; i < 5; ++i)
-//     tg.spawn([&]() -> coring::task<> {               // consumers
-//       try { for (;;) handle(co_await q.get()); }
-//       catch (const coring::queue_shut_down&) {}
-//     }());
+// Example (examples/queue_workers.cpp):
+//   coring::queue<job> q(100);  // bounded: put waits while 100 items are queued
+//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+//     tg.spawn([&]() -> coring::task<> {  // producer
+//       for (auto& j : jobs) co_await q.put(std::move(j));
+//       q.shutdown();  // consumers drain the backlog, then get() throws queue_shut_down
+//     });
+//     for (int i = 0; i < 5; ++i)
+//       tg.spawn([&]() -> coring::task<> {  // consumers
+//         try {
+//           for (;;) handle(co_await q.get());
+//         } catch (const coring::queue_shut_down&) {
+//         }
+//       });
+//     co_return;
+//   });
 #pragma once
 
 #include <cstddef>
@@ -139,10 +145,8 @@ class queue {
   };
 
   // A queue holding at most `maxsize` items; 0 (the default) means unbounded. Not
-  // copyable or movable: waiting tasks refer to it, so it must outlive them.
-  //
-  //   coring::queue<std::string> lines;        // unbounded
-  //   coring::queue<std::unique_ptr<req>> q(64);
+  // copyable or movable: waiting tasks refer to it, so it must outlive them. Never
+  // throws. Example: at the top of this header (bounded), under task_done() (unbounded).
   explicit queue(std::size_t maxsize = 0) noexcept
       : maxsize_(maxsize), getters_(&getter_gave_back, this), putters_(&putter_gave_back, this) {}
   queue(const queue&) = delete;
@@ -154,9 +158,7 @@ class queue {
   // enqueues: `v` is dropped with the awaiter. A free slot handed to it before it could
   // resume passes to the next putter.
   // Errors: queue_shut_down after shutdown() (also for a putter blocked at the time);
-  // coring::cancelled.
-  //
-  //   co_await q.put(std::move(item));
+  // coring::cancelled. Example: at the top of this header.
   put_awaiter put(T v) { return put_awaiter(*this, std::move(v)); }
 
   // Removes and returns the front item, waiting while the queue is empty. Blocked getters
@@ -165,16 +167,23 @@ class queue {
   // consumes: an item handed to it before it could resume goes to the next getter, or
   // stays at the front of the queue.
   // Errors: queue_shut_down once the queue is shut down and has no item left for this
-  // getter (after shutdown(immediate=true) at once); coring::cancelled.
-  //
-  //   auto item = co_await q.get();
+  // getter (after shutdown(immediate=true) at once); coring::cancelled. Example: at the
+  // top of this header.
   get_awaiter get() noexcept { return get_awaiter(*this); }
 
   // Adds `v` without waiting. Not a cancellation point.
   // Errors: queue_full when full() (counting room already promised to woken putters);
   // queue_shut_down after shutdown().
   //
-  //   try { q.put_nowait(x); } catch (const coring::queue_full&) { drop(x); }
+  // Example (examples/queue_workers.cpp):
+  //   coring::queue<int> small(1);
+  //   small.put_nowait(7);
+  //   try {
+  //     small.put_nowait(8);
+  //   } catch (const coring::queue_full&) {
+  //     fmt::print("full: dropped 8\n");
+  //   }
+  //   while (!small.empty()) fmt::print("took {}\n", small.get_nowait());
   void put_nowait(T v) {
     if (shut_down_) throw queue_shut_down("put_nowait");
     if (!room_for_newcomer()) throw queue_full();
@@ -183,9 +192,8 @@ class queue {
 
   // Removes and returns the front item without waiting. Not a cancellation point.
   // Errors: queue_empty when no item is free for a newcomer (items already promised to
-  // woken getters do not count); queue_shut_down when it is also shut down.
-  //
-  //   while (!q.empty()) batch.push_back(q.get_nowait());
+  // woken getters do not count); queue_shut_down when it is also shut down. Example:
+  // under put_nowait().
   T get_nowait() {
     if (!item_for_newcomer()) {
       if (shut_down_) throw queue_shut_down("get_nowait");
@@ -195,9 +203,25 @@ class queue {
   }
 
   // Marks one item taken by get() as processed; when every item put has been marked,
-  // join() returns. Errors: std::logic_error when called more times than items were put.
+  // join() returns. Not an awaitable. Errors: std::logic_error when called more times
+  // than items were put.
   //
-  //   auto job = co_await q.get(); run(job); q.task_done();
+  // Example (examples/queue_workers.cpp):
+  //   coring::queue<int> work;  // unbounded
+  //   work.put_nowait(1);
+  //   work.put_nowait(2);
+  //   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+  //     tg.spawn([&]() -> coring::task<> {
+  //       for (;;) {
+  //         int item = co_await work.get();
+  //         fmt::print("processed {}\n", item);
+  //         work.task_done();  // join() returns once every item put is marked done
+  //       }
+  //     });
+  //     co_await work.join();  // all work done
+  //     fmt::print("{}\n", work.statistics());  // queue(size=0 maxsize=0 getters=1 ...)
+  //     tg.cancel();           // stop the worker blocked in get()
+  //   });
   void task_done() {
     if (unfinished_ == 0)
       throw std::logic_error(
@@ -208,9 +232,7 @@ class queue {
 
   // Waits until every item put has been marked with task_done() (returns at once if so).
   // Cancellation: a cancellation point; a cancelled join leaves nothing behind.
-  // Errors: coring::cancelled only.
-  //
-  //   co_await q.join();   // all work done
+  // Errors: coring::cancelled only. Example: under task_done().
   join_awaiter join() noexcept { return join_awaiter(*this); }
 
   // Shuts the queue down (asyncio.Queue.shutdown): put and put_nowait throw
@@ -220,9 +242,7 @@ class queue {
   // them). With `immediate`, the items are dropped (counted as done for join(), which is
   // released when nothing is unfinished) and every blocked getter wakes with
   // queue_shut_down. Calling it again only upgrades to immediate. Never throws.
-  //
-  //   q.shutdown();                  // graceful: consumers finish the backlog
-  //   q.shutdown(/*immediate=*/true);  // abort: drop the backlog
+  // Example (graceful): at the top of this header; q.shutdown(true) drops the backlog.
   void shutdown(bool immediate = false) noexcept {
     shut_down_ = true;
     if (immediate) {
@@ -253,9 +273,8 @@ class queue {
   // True once shutdown() was called.
   bool is_shut_down() const noexcept { return shut_down_; }
 
-  // A snapshot for logs and tests; fmt-formattable. Never throws.
-  //
-  //   fmt::print("{}\n", q.statistics());   // queue(size=3 maxsize=100 getters=0 ...)
+  // A snapshot for logs and tests; fmt-formattable. Never throws. Example: under
+  // task_done().
   queue_statistics statistics() const noexcept {
     return {size(),          maxsize_,    getters_.waiting(), putters_.waiting(),
             joiners_.waiting(), unfinished_, shut_down_,         puts_,

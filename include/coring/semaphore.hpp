@@ -7,12 +7,16 @@
 // ahead of a task that was already waiting. A permit handed to a waiter that is cancelled
 // before it resumes goes to the next waiter (or back to the count): no permit is lost.
 //
+// Example (examples/semaphore_limit.cpp):
 //   coring::semaphore limit(10);
-//   for (auto& url : urls)
-//     tg.spawn([&]() -> coring::task<> {
-//       auto p = co_await limit.acquire();   // at most 10 fetches at a time
-//       co_await fetch(url);
-//     }());                                   // p released when the task ends
+//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+//     for (const auto& url : urls)
+//       tg.spawn([&limit, &url]() -> coring::task<> {  // pass the callable: spawn keeps it alive
+//         auto p = co_await limit.acquire();  // at most 10 fetches at a time
+//         co_await fetch(url);
+//       });  // the permit is released when the task ends
+//     co_return;
+//   });
 #pragma once
 
 #include <cstddef>
@@ -108,9 +112,8 @@ class semaphore {
 
   // A semaphore with `initial` units (default 1: a lock). Not copyable or movable: tasks
   // and permits refer to it, so it must outlive them.
-  // Errors: std::invalid_argument when `initial` is negative.
-  //
-  //   coring::semaphore sem(3);
+  // Errors: std::invalid_argument when `initial` is negative. Example: at the top of this
+  // header, and under release() for semaphore(0).
   explicit semaphore(std::ptrdiff_t initial = 1)
       : count_(initial), waiters_(&give_back, this) {
     if (initial < 0)
@@ -126,16 +129,17 @@ class semaphore {
   // Cancellation: a cancellation point (also when a unit is free: a cancelled task gets
   // coring::cancelled and the count is unchanged). A cancelled acquire never changes the
   // count; a unit handed to it before it could resume passes to the next waiter.
-  // Errors: coring::cancelled only.
-  //
-  //   auto p = co_await sem.acquire();
-  //   co_await use_the_resource();
+  // Errors: coring::cancelled only. Example: at the top of this header.
   [[nodiscard]] acquire_awaiter acquire() noexcept { return acquire_awaiter(*this); }
 
   // Takes a unit if one is free and nobody waits (no barging); else returns an empty
-  // permit. Never suspends, so not a cancellation point.
+  // permit. Never suspends, so not a cancellation point. Never throws.
   //
-  //   if (auto p = sem.try_acquire()) do_quick_thing(); else fmt::print("busy\n");
+  // Example (examples/semaphore_limit.cpp):
+  //   if (auto p = limit.try_acquire()) {
+  //     fmt::print("got a permit without waiting; {} left\n", limit.value());
+  //   }  // released here
+  //   fmt::print("{}\n", limit.statistics());  // semaphore(value=10 waiters=0 ...)
   permit try_acquire() noexcept {
     if (count_ > 0 && waiters_.empty()) {
       --count_;
@@ -147,22 +151,29 @@ class semaphore {
 
   // Returns one unit: to the first waiter if any (it is queued to run; no system call),
   // else to the count. Use it for units taken without a permit object, or to raise the
-  // count (a semaphore(0) used as a signal). Permits call it for you.
+  // count (a semaphore(0) used as a signal). Permits call it for you. Never throws.
+  // Releasing more often than acquiring raises the count above its initial value (as
+  // asyncio.Semaphore does, not BoundedSemaphore).
   //
-  //   coring::semaphore ready(0);  /* producer: */ ready.release();
+  // Example (examples/semaphore_limit.cpp):
+  //   coring::semaphore ready(0);  // a signal: acquire waits until somebody releases
+  //   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+  //     tg.spawn([&]() -> coring::task<> { auto p = co_await ready.acquire(); });
+  //     ready.release();  // hands the unit straight to the waiter
+  //     co_return;
+  //   });
   void release() noexcept {
     if (!waiters_.grant_one()) ++count_;
   }
 
   // Units available now (never negative). Units already handed to woken waiters are not
-  // counted.
+  // counted. Never throws.
   std::ptrdiff_t value() const noexcept { return count_; }
-  // True when acquire() would wait.
+  // True when acquire() would wait. Never throws.
   bool locked() const noexcept { return count_ == 0 || !waiters_.empty(); }
 
-  // A snapshot for logs and tests; fmt-formattable. Never throws.
-  //
-  //   fmt::print("{}\n", sem.statistics());   // semaphore(value=0 waiters=4 ...)
+  // A snapshot for logs and tests; fmt-formattable. Never throws. Example: under
+  // try_acquire().
   semaphore_statistics statistics() const noexcept {
     return {count_, waiters_.waiting(), waiters_.in_flight(), acquired_, waited_};
   }

@@ -1,11 +1,14 @@
 // Waiting for POSIX signals on the ring (layer 7), so a service can shut down gracefully:
 // wait for SIGINT/SIGTERM in one task, then cancel the task group that runs everything.
 //
+// Example (examples/signal_shutdown.cpp):
 //   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
-//     tg.spawn(serve(listener), "serve");
+//     tg.spawn(serve(), "serve");
+//     tg.spawn(send_myself_sigterm(), "kill");
 //     int sig = co_await coring::wait_for_signal({SIGINT, SIGTERM});
 //     fmt::print("got signal {}, stopping\n", sig);
-//     tg.cancel();
+//     got = sig;
+//     tg.cancel();  // cancels serve(); the group then ends quietly
 //   });
 //
 // How: the signals are blocked for the calling thread (pthread_sigmask), a signalfd for
@@ -37,6 +40,7 @@ class signal_set {
     (add(static_cast<int>(signals)), ...);
     check_not_empty();
   }
+  // The set as the kernel takes it (for pthread_sigmask, signalfd). Never throws.
   const sigset_t& native() const noexcept { return set_; }
 
  private:
@@ -51,13 +55,17 @@ class signal_set {
 // number. A signal already pending when the call starts is returned at once.
 // Cancellation: a cancellation point; the signalfd is closed and the mask restored.
 // Errors: std::invalid_argument (from signal_set) for a bad list; std::system_error
-// "signalfd: ..." if the kernel refuses.
-//
-//   int sig = co_await coring::wait_for_signal({SIGINT, SIGTERM});
+// "signalfd: ..." if the kernel refuses. Example: at the top of this header.
 task<int> wait_for_signal(signal_set signals);
 
 // Blocks `signals` for the calling thread (and threads it creates afterwards). Optional:
-// call it early in main when the program starts threads of its own.
+// call it early in main when the program starts threads of its own. The signals stay
+// blocked for good (a wait leaves a signal that was blocked before it blocked), so they
+// reach only wait_for_signal. Not an awaitable. Errors: std::invalid_argument (from
+// signal_set) for a bad list.
+//
+// Example (examples/signal_shutdown.cpp):
+//   coring::block_signals({SIGINT, SIGTERM});  // before starting threads of your own
 void block_signals(signal_set signals);
 
 }  // namespace coring

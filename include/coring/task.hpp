@@ -6,8 +6,19 @@
 // Its result or exception is kept in the frame until the awaiter takes it. Frames come from
 // a per-thread recycling allocator.
 //
+// Example (examples/task_answer.cpp):
 //   coring::task<int> answer() { co_return 42; }
-//   coring::task<> main_task() { int x = co_await answer(); fmt::print("{}\n", x); }
+//
+//   coring::task<int> twice() {
+//     coring::task<int> t = answer();  // lazy: nothing has run yet
+//     int x = co_await std::move(t);   // runs answer() now, in this task's cancel scopes
+//     co_return 2 * x;
+//   }
+//
+//   coring::task<> fails() {
+//     throw std::runtime_error("boom");  // rethrown by whoever awaits the task
+//     co_return;
+//   }
 //
 // Cancellation: awaiting a task is not itself a suspension point; the awaited task's own
 // suspension points are. Errors: whatever the task throws is rethrown by co_await.
@@ -108,8 +119,12 @@ class [[nodiscard]] task {
   task& operator=(const task&) = delete;
   ~task() { reset(); }
 
+  // False for a default-constructed or moved-from task (awaiting one is undefined; run()
+  // refuses it with std::invalid_argument). Never throws.
   bool valid() const noexcept { return static_cast<bool>(h_); }
+  // The coroutine handle, still owned by the task (for runtimes and task groups).
   handle_type handle() const noexcept { return h_; }
+  // Gives up ownership of the frame: the caller must destroy the handle. Never throws.
   handle_type release() noexcept { return std::exchange(h_, {}); }
 
   struct awaiter {
@@ -124,8 +139,10 @@ class [[nodiscard]] task {
     }
     T await_resume() { return h.promise().take(); }
   };
-  // Errors: std::logic_error for an empty (moved-from, default-constructed) task and for a
-  // task awaited a second time (its frame already ran; a task is a one-shot value).
+  // Runs the task to its end in the awaiting task and returns its result (rethrows its
+  // exception). Await a task once. Cancellation and errors: see the top of this header;
+  // std::logic_error for an empty (moved-from, default-constructed) task and for a task
+  // awaited a second time (its frame already ran; a task is a one-shot value).
   awaiter operator co_await() && { return awaiter{checked()}; }
   awaiter operator co_await() & { return awaiter{checked()}; }
 
