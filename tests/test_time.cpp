@@ -146,11 +146,16 @@ TEST_CASE("time: with_timeout on a single read with a huge duration neither expi
   huge(std::chrono::days(100));  // under a year: a real LINK_TIMEOUT of 100 days
   // A read with data and a huge timeout still returns its bytes.
   REQUIRE(::write(p.w, "abc", 3) == 3);
-  std::size_t n = coring::run([](int fd) -> task<std::size_t> {
+  std::uint64_t sqes = 0;
+  std::size_t n = coring::run([](int fd, std::uint64_t& sqes) -> task<std::size_t> {
     char buf[8];
-    co_return co_await coring::with_timeout(std::chrono::hours::max(), coring::read_some(fd, buf));
-  }(p.r));
+    const auto s0 = coring::stats().sqes;
+    const std::size_t got = co_await coring::with_timeout(std::chrono::hours::max(), coring::read_some(fd, buf));
+    sqes = coring::stats().sqes - s0;
+    co_return got;
+  }(p.r, sqes));
   CHECK(n == 3);
+  CHECK(sqes == 1);  // the read alone: no LINK_TIMEOUT was armed for "never"
 }
 
 TEST_CASE("time: time points too late to represent never come") {

@@ -147,7 +147,7 @@ task<move_on_result_t<R>> run_with_deadline(A a, deadline_spec when) {
 template <class A, class R = await_result_t<A>>
 task<R> fail_at_impl(deadline_spec when, A a, const char* who) {
   auto r = co_await run_with_deadline(std::move(a), when);
-  if (!r) throw timeout_error(std::string("coring: ") + who + ": deadline expired");
+  if (!r) throw timeout_error(std::string(who) + ": deadline expired");
   if constexpr (!std::is_void_v<R>) co_return std::move(*r);
 }
 
@@ -168,7 +168,7 @@ auto linked_timeout(duration d, Op op, const char* who) -> task<await_result_t<O
   if (virtual_time_active() || d > max_link_timeout)
     co_return co_await fail_at_impl(deadline_spec::after(d), std::move(op), who);
   if (running_task()->cancelled()) throw cancelled{};
-  if (d <= duration::zero()) throw timeout_error(std::string("coring: ") + who + ": deadline expired");
+  if (d <= duration::zero()) throw timeout_error(std::string(who) + ": deadline expired");
   op.set_link_timeout(d);  // relative to the submission, which happens in this await
   co_return co_await std::move(op);
 }
