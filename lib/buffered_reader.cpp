@@ -140,8 +140,9 @@ task<bool> buffered_reader::fill(std::size_t limit) {
   co_return n != 0;
 }
 
-task<std::string> buffered_reader::read_until(std::string delimiter, std::size_t max) {
-  return until(std::move(delimiter), max, false);
+// Not a coroutine: the lazy task gets its own copy of the delimiter before this returns.
+task<std::string> buffered_reader::read_until(std::string_view delimiter, std::size_t max) {
+  return until(std::string(delimiter), max, false);
 }
 
 task<std::string> buffered_reader::read_until(char delimiter, std::size_t max) {

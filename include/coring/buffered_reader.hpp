@@ -1,10 +1,9 @@
 // Buffered reading (layer 7): lines, delimited records and exact-size frames on top of any
 // byte source — asyncio's StreamReader (readline, readuntil, readexactly) for coring.
 //
-//   coring::buffered_reader r(stream);                 // a tcp_stream, a file or a raw fd
-//   std::string line = co_await r.read_line();         // "GET / HTTP/1.1\r\n"
-//   std::string head = co_await r.read_until("\r\n\r\n", 16 * 1024);
-//   std::string body = co_await r.read_exact(length);
+// `coring::buffered_reader r(stream)` over a tcp_stream, a file or a raw descriptor; then
+// r.read_line(), r.read_until("\r\n\r\n", max), r.read_exact(n) (examples at read_line and
+// read_until below; demos/20_line_protocol.cpp is a whole server).
 //
 // Source and lifetime: the reader refers to its source, it does not own it. The source must
 // stay where it is (not moved, not destroyed) while the reader is used; closing it makes
@@ -104,8 +103,14 @@ class buffered_reader {
   // stream without it; std::invalid_argument for an empty delimiter or a max smaller than
   // the delimiter; the source's errors. In every case the bytes stay buffered.
   //
-  //   std::string head = co_await r.read_until("\r\n\r\n", 16 * 1024);
-  task<std::string> read_until(std::string delimiter, std::size_t max = default_limit);
+  // Example (examples/buffered_reader_frames.cpp):
+  //   coring::buffered_reader r(fds[0]);
+  //   std::string head = co_await r.read_until("\r\n\r\n", 16 * 1024);  // "Length: 5\r\n\r\n"
+  //   std::string body = co_await r.read_exact(5);                       // "hello"
+  //   char rest[64];
+  //   std::size_t n = co_await r.read_some(rest);                        // ", and more"
+  // The delimiter is copied into the call: a temporary string is fine.
+  task<std::string> read_until(std::string_view delimiter, std::size_t max = default_limit);
   task<std::string> read_until(char delimiter, std::size_t max = default_limit);
 
   // Returns the next line with its "\n" (asyncio's readline). At end of stream returns the
@@ -127,15 +132,13 @@ class buffered_reader {
   // Cancellation: a cancellation point; a cancelled call keeps what it received buffered.
   // Errors: coring::incomplete_read "read_exact: end of stream after 3 of 8 bytes (they
   // stay buffered)"; the source's errors.
-  //
-  //   std::string frame = co_await r.read_exact(8);
+  // Example: examples/buffered_reader_frames.cpp, quoted at read_until.
   task<std::string> read_exact(std::size_t n);
 
   // Returns up to buf.size() bytes: buffered bytes first; when none are buffered, one read
   // of the source (straight into `buf` when it is at least initial_capacity bytes). 0 at
   // end of stream (or for an empty buf). Cancellation: a cancellation point, cancel-safe.
-  //
-  //   char chunk[4096]; std::size_t n = co_await r.read_some(chunk);
+  // Errors: the source's. Example: examples/buffered_reader_frames.cpp, quoted at read_until.
   task<std::size_t> read_some(std::span<char> buf);
 
   // Bytes received and not yet returned.
