@@ -28,6 +28,8 @@ coring::task<> demo_fetch_all_timeout();
 coring::task<> demo_named_tasks();
 coring::task<> demo_nested_groups();
 coring::task<> demo_service();
+coring::task<> demo_line_protocol();
+coring::task<> demo_tree_copy();
 coring::task<> demo_fetch_all();
 
 namespace {
@@ -56,6 +58,9 @@ const demo demos[] = {
     {"nested_groups", "nested groups: an inner failure stays inside, or nests in the outer report", demo_nested_groups},
     {"service", "no detached tasks: a service-owned supervisor for background work; run_blocking for CPU",
      demo_service},
+    {"line_protocol", "a line protocol: read_line, read_exact, a limit, an idle timeout that keeps the half line",
+     demo_line_protocol},
+    {"tree_copy", "coring::fs: a tree checksum and copy tool (stat, mkdir, list_dir, rename, remove)", demo_tree_copy},
     {"fetch_all", "fetch_all.cpp (coring_http's demo): keep-alive pool under a semaphore", demo_fetch_all},
 };
 

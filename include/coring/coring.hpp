@@ -14,12 +14,14 @@
 #pragma once
 
 #include "coring/blocking.hpp"
+#include "coring/buffered_reader.hpp"
 #include "coring/cancel.hpp"
 #include "coring/errors.hpp"
 #include "coring/event.hpp"
 #include "coring/exception_group.hpp"
 #include "coring/file.hpp"
 #include "coring/fd.hpp"
+#include "coring/fs.hpp"
 #include "coring/gather.hpp"
 #include "coring/print.hpp"
 #include "coring/net.hpp"

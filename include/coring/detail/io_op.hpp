@@ -11,8 +11,9 @@
 //     }, &io_uring_prep_fsync, fd, 0u);
 //   }
 //
-// The arguments are stored by value inside the awaiting frame; a std::string argument is
-// handed to the prep call as its c_str(), so path operations keep their path alive. The
+// The arguments are stored by value inside the awaiting frame; a std::string or
+// std::filesystem::path argument is handed to the prep call as its c_str(), so path
+// operations keep their path alive. The
 // result callable is called as result(res, args...) when it accepts that, else result(res).
 // A result that completed before a cancel took hold is delivered (the task's next suspension
 // point raises the cancellation), and a cancelled or timed-out operation throws
@@ -21,6 +22,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -44,6 +46,7 @@ T& pass_arg(T& v) noexcept {
   return v;
 }
 inline const char* pass_arg(std::string& s) noexcept { return s.c_str(); }
+inline const char* pass_arg(std::filesystem::path& p) noexcept { return p.c_str(); }
 
 struct op_traits_default {
   static constexpr bool completes_inline = false;
