@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "coring/detail/wait_list.hpp"
 #include "coring/detail/waiter.hpp"
 #include "coring/exception_group.hpp"
 #include "coring/task.hpp"
@@ -59,6 +60,10 @@ struct child_base : task_node, hook<child_tag> {
   bool was_cancelled = false;
   void (*take_value)(child_base*) noexcept = nullptr;
   void (*destroy)(child_base*) noexcept = nullptr;
+  // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
+  // group reacts to its outcome: an awaiter learns the child's own result even when that
+  // result is a failure that is about to cancel the awaiter.
+  wait_list done_waiters;
 
   child_base(group_state& g, std::string name_);
   ~child_base();
@@ -102,6 +107,9 @@ struct group_state : hook<node_group_tag> {
   void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p);
   void child_finished(child_base& c) noexcept;
   void fail() noexcept;  // first failure: cancel everything inside
+  // Adds an error to the report unless it is there already: an exception a child raised
+  // before started() is also rethrown by tg.start() and may leave the body or a sibling.
+  void record(std::exception_ptr e, std::string task_name);
   // Leaves the group scope and throws what the group's outcome calls for.
   void finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost);
 };
@@ -141,8 +149,15 @@ using spawn_result_t = typename decltype(to_task(std::declval<A>()))::value_type
 
 }  // namespace detail
 
+namespace detail {
+template <class T, bool Take>
+class handle_awaiter;
+}
+
 // What spawn() returns: a copyable view of one child, valid after the group ends
-// (Python's asyncio.Task as returned by create_task).
+// (Python's asyncio.Task as returned by create_task). Copies share the child's state; the
+// last one to go frees it. A default-constructed or moved-from handle is empty: every call
+// but assignment and destruction on it is a programming error.
 template <class T>
 class task_handle {
  public:
@@ -151,6 +166,7 @@ class task_handle {
   task_handle(const task_handle& o) noexcept : s_(o.s_) {
     if (s_) s_->add_ref();
   }
+  task_handle(task_handle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   task_handle& operator=(task_handle o) noexcept {
     std::swap(s_, o.s_);
     return *this;
@@ -184,14 +200,101 @@ class task_handle {
     if (!s_->finished) s_->own_scope.cancel();
   }
 
+  // `co_await handle`: waits until the task finishes, then returns its value, rethrows its
+  // exception, or throws coring::cancelled if it was cancelled (Python's `await task`).
+  // Returns at once when it has finished already. Any number of tasks may await the same
+  // handle, from inside the group or outside it; each gets the outcome. Zero system calls:
+  // the finishing task queues its awaiters to run.
+  // Value: awaiting an lvalue handle yields `T&`, the value kept in the handle (valid while
+  // a handle to the task lives, like result()); awaiting an rvalue (`co_await
+  // std::move(h)`, `co_await tg.spawn(...)`) yields a `T`, moved out when no other handle
+  // shares the task and copied otherwise (a T that cannot be copied is moved out anyway).
+  // The awaiter learns the task's outcome before the group reacts to it: when the task
+  // fails, its awaiters get that exception even though the failure then cancels them.
+  // Cancellation: a cancellation point for the awaiter only. A cancelled awaiter stops
+  // waiting and gets coring::cancelled (also when the task has finished); the task itself
+  // goes on: awaiting never cancels it (call cancel() for that).
+  // Errors: the task's own exception; coring::cancelled; std::logic_error on an empty
+  // handle or when a task awaits its own handle (it could never finish).
+  //
+  // Example (examples/task_group_await_handle.cpp):
+  auto operator co_await() const& {
+    require_valid();
+    return detail::handle_awaiter<T, false>(*this);
+  }
+  auto operator co_await() && {
+    require_valid();
+    return detail::handle_awaiter<T, true>(std::move(*this));
+  }
+
  private:
+  template <class, bool>
+  friend class detail::handle_awaiter;
+  void require_valid() const {
+    if (!s_)
+      throw std::logic_error(
+          "coring::task_handle: co_await on an empty handle (default-constructed or moved from); "
+          "await the handle that tg.spawn returned");
+  }
   void require_done(const char* what) const {
     if (!s_->finished)
       throw std::logic_error("coring::task_handle::" + std::string(what) + " on task '" + s_->display_name() +
                              "' before it finished; read it after the task group ends or check done()");
   }
+  // The value for `co_await std::move(h)`: moved out when nobody else can see it.
+  T take_result() requires(!std::is_void_v<T>) {
+    T& v = result();
+    if constexpr (std::is_copy_constructible_v<T>) {
+      if (s_->refs > 1) return v;
+    }
+    return std::move(v);
+  }
   detail::child_state<T>* s_ = nullptr;
 };
+
+namespace detail {
+
+// The awaiter of `co_await handle`: parks on the child's done_waiters. Holds its own
+// handle so the child's state outlives the wait whatever the caller does with theirs.
+template <class T, bool Take>
+class handle_awaiter {
+ public:
+  explicit handle_awaiter(task_handle<T> h) noexcept : h_(std::move(h)) {}
+  handle_awaiter(handle_awaiter&& o) noexcept : h_(std::move(o.h_)) {}
+
+  bool await_ready() const noexcept {
+    // A cancelled awaiter goes through await_suspend, which refuses: a cancellation point
+    // even when the task has finished.
+    return h_.s_->finished && !this_task()->cancelled();
+  }
+  bool await_suspend(std::coroutine_handle<> c) {
+    if (this_task() == h_.s_)
+      throw std::logic_error("coring::task_handle: task '" + h_.name() +
+                             "' awaits its own handle, which would wait forever; await it from another task");
+    return w_.wait_on(h_.s_->done_waiters, c, "task handle");
+  }
+  decltype(auto) await_resume() {
+    w_.finish();  // throws cancelled when refused or aborted
+    if constexpr (Take && !std::is_void_v<T>)
+      return h_.take_result();
+    else
+      return h_.result();
+  }
+
+ private:
+  task_handle<T> h_;
+  list_waiter w_;
+};
+
+}  // namespace detail
+
+template <class T>
+class task_status;
+
+namespace detail {
+template <class T, class F>
+task<T> start_impl(task_group tg, F fn, std::string name);
+}  // namespace detail
 
 // A handle to a running group, given to the body of with_task_group. Copies may be kept
 // (by children that spawn siblings); after the group ended every spawn through them
@@ -251,12 +354,182 @@ class task_group {
       r_->g->scope.cancel();
     }
   }
+  // Starts `fn` as a child of this group and waits until it reports that it is ready
+  // (Trio's `nursery.start`): `fn` is a callable taking a `coring::task_status<T>&` and
+  // returning a task; the child calls `status.started(value)` once it is ready (say, with
+  // the port it bound), and start returns that value while the child keeps running in the
+  // group. `T` is void for `started()` without a value. The child is named `name`
+  // (default "task-<id>") and is a member of the group from the start, with the group's
+  // rules: its failure, before or after started(), is a failure of the group (siblings
+  // and body cancelled, reported once in the exception_group at exit). The task_status
+  // belongs to the child (it lives as long as the child runs); `fn` is kept alive as
+  // spawn keeps a callable.
+  // Cancellation: a cancellation point. When the caller is cancelled before started(),
+  // the child is cancelled too and start returns (throwing coring::cancelled) only after
+  // the child has ended, so a cancelled start leaves no half-started child behind. A
+  // caller cancelled after started() already has its value.
+  // Errors: the child's exception when it fails before started() (coring::cancelled when
+  // it was cancelled before started()); std::logic_error when it returns without calling
+  // started(); std::logic_error as spawn (group finished or cancelling). A second
+  // started() throws std::logic_error inside the child.
+  //
+  // Example (examples/task_group_start.cpp):
+  template <class T = void, class F>
+  task<T> start(F fn, std::string name = {}) {
+    return detail::start_impl<T>(*this, std::move(fn), std::move(name));
+  }
+
   // Children still running.
   std::size_t size() const noexcept { return r_->g ? r_->g->live : 0; }
 
  private:
   detail::group_ref* r_;
 };
+
+namespace detail {
+
+class status_base;
+
+// The caller of tg.start(), parked until its child calls started() or ends. Lives in the
+// caller's frame; the child's task_status points back at it while both live.
+struct start_waiter : waiter {
+  status_base* status = nullptr;
+  task_handle<void> child;
+  std::exception_ptr error;  // the child's, when it ended before started()
+  bool started = false;
+  bool resolved = false;     // started() was called or the child ended
+
+  start_waiter() = default;
+  start_waiter(const start_waiter&) = delete;
+  start_waiter& operator=(const start_waiter&) = delete;
+  ~start_waiter();
+  bool suspend(std::coroutine_handle<> h);
+  // In await_resume: returns when the value is in, else throws what start() reports.
+  void finish();
+  static void on_abort(wait_hook* h) noexcept;
+};
+
+template <class T>
+struct start_waiter_of final : start_waiter {
+  std::optional<T> value;
+};
+template <>
+struct start_waiter_of<void> final : start_waiter {};
+
+class start_awaiter {
+ public:
+  explicit start_awaiter(start_waiter& w) noexcept : w_(w) {}
+  bool await_ready() const noexcept { return w_.resolved; }
+  bool await_suspend(std::coroutine_handle<> h) { return w_.suspend(h); }
+  void await_resume() { w_.finish(); }
+
+ private:
+  start_waiter& w_;
+};
+
+// The part of task_status that does not depend on T.
+class status_base {
+ public:
+  status_base(const status_base&) = delete;
+  status_base& operator=(const status_base&) = delete;
+
+ protected:
+  explicit status_base(start_waiter* w) noexcept;
+  // Only the child's frame takes the status over (its parameter copy); it re-links.
+  status_base(status_base&& o) noexcept;
+  ~status_base();
+  // started(): marks the status started and returns the waiter to hand the value to, or
+  // null when nobody waits for it any more. Errors: std::logic_error on a second call.
+  start_waiter* claim();
+  static void resume(start_waiter* w) noexcept;
+
+ private:
+  friend struct start_waiter;
+  friend struct status_access;
+  // The child ended (`e` null: it returned): wakes a caller still waiting.
+  void child_ended(std::exception_ptr e) noexcept;
+  start_waiter* starter_;
+  bool started_ = false;
+};
+
+struct status_access {
+  template <class T>
+  static task_status<T> make(start_waiter_of<T>& w) noexcept {
+    return task_status<T>(&w);
+  }
+  // The child's body: runs fn(status) and reports an end before started() to the caller
+  // (woken before the group sees the failure, so it gets the error, not the group's
+  // cancellation), then lets the outcome reach the group unchanged.
+  template <class T, class F>
+  static task<> run(F fn, task_status<T> status) {
+    std::exception_ptr err;
+    try {
+      co_await fn(status);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    status.child_ended(err);
+    if (err) std::rethrow_exception(err);
+  }
+};
+
+}  // namespace detail
+
+// The child's side of tg.start(): passed by reference to the function start() runs,
+// owned by that child (valid for as long as it runs). Not copyable or movable.
+template <class T>
+class task_status : detail::status_base {
+ public:
+  // Reports that the child is ready: tg.start() returns `value` to its caller (queued to
+  // run; no system call) while the child goes on. When the caller has stopped waiting
+  // (it was cancelled) the value is dropped.
+  // Errors: std::logic_error when called a second time (the child then fails with it).
+  //
+  //   status.started(listener.local_port());
+  void started(T value) {
+    if (detail::start_waiter* w = claim()) {
+      static_cast<detail::start_waiter_of<T>*>(w)->value.emplace(std::move(value));
+      resume(w);
+    }
+  }
+
+ private:
+  friend struct detail::status_access;
+  explicit task_status(detail::start_waiter* w) noexcept : status_base(w) {}
+  task_status(task_status&&) noexcept = default;
+};
+
+// task_status for tg.start() without a value (tg.start(fn) or tg.start<void>(fn)).
+template <>
+class task_status<void> : detail::status_base {
+ public:
+  // Reports that the child is ready: tg.start() returns to its caller while the child
+  // goes on. Errors: std::logic_error when called a second time.
+  //
+  //   status.started();
+  void started() {
+    if (detail::start_waiter* w = claim()) resume(w);
+  }
+
+ private:
+  friend struct detail::status_access;
+  explicit task_status(detail::start_waiter* w) noexcept : status_base(w) {}
+  task_status(task_status&&) noexcept = default;
+};
+
+namespace detail {
+
+template <class T, class F>
+task<T> start_impl(task_group tg, F fn, std::string name) {
+  // Checked before spawning: a cancelled caller starts nothing.
+  if (this_task()->cancelled()) throw cancelled{};
+  start_waiter_of<T> w;
+  w.child = tg.spawn(status_access::run<T>(std::move(fn), status_access::make<T>(w)), std::move(name));
+  co_await start_awaiter(w);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*w.value);
+}
+
+}  // namespace detail
 
 namespace detail {
 
