@@ -43,7 +43,7 @@ class barrier {
   // A barrier for `parties` tasks. Not copyable or movable: waiting tasks refer to it.
   // Errors: std::invalid_argument when `parties` is 0.
   //
-  //   coring::barrier b(3);
+  // Example: examples/barrier_rounds.cpp (`coring::barrier b(workers);`).
   explicit barrier(std::size_t parties) : parties_(parties) {
     if (parties == 0)
       throw std::invalid_argument("coring::barrier: 0 parties; pass the number of tasks that meet at it (1 or more)");
@@ -61,6 +61,12 @@ class barrier {
   // Errors: coring::cancelled only.
   //
   // Example (examples/barrier_rounds.cpp):
+  //   for (int round = 0; round < rounds; ++round) {
+  //     ++done[w];              // this round's work
+  //     co_await b.wait();      // until every worker finished the round
+  //     for (int d : done) in_step = in_step && d == round + 1;
+  //     co_await b.wait();      // the barrier is reused for the next round
+  //   }
   wait_awaiter wait() noexcept { return wait_awaiter(*this); }
 
   // The number of tasks that meet at the barrier.

@@ -47,8 +47,7 @@ class condition {
   // A condition over `l`, which must outlive it (and the tasks waiting on it). Not
   // copyable or movable: waiting tasks refer to it.
   //
-  //   coring::lock mu;
-  //   coring::condition cv(mu);
+  // Example: examples/condition_wait.cpp (`coring::condition cv(mu);`).
   explicit condition(coring::lock& l) noexcept : lock_(&l), waiters_(&pass_on, this) {}
   condition(const condition&) = delete;
   condition& operator=(const condition&) = delete;
@@ -66,6 +65,10 @@ class condition {
   // coring::cancelled.
   //
   // Example (examples/condition_wait.cpp):
+  //   auto guard = co_await mu.acquire();
+  //   while (jobs.empty()) co_await cv.wait();  // unlocked while waiting, locked again after
+  //   got = jobs.front();
+  //   jobs.pop_front();
   task<> wait() {
     require_lock("wait");
     if (detail::this_task()->cancelled()) throw cancelled{};
@@ -91,8 +94,9 @@ class condition {
   // Errors: std::logic_error when the calling task does not hold the lock;
   // coring::cancelled; whatever `pred` throws.
   //
-  //   auto g = co_await mu.acquire();
-  //   co_await cv.wait_for([&] { return !jobs.empty(); });
+  // Example (examples/condition_wait_for.cpp):
+  //   auto guard = co_await mu.acquire();
+  //   all_in = co_await cv.wait_for([&] { return arrived == 3; });
   template <class P>
   auto wait_for(P pred) -> task<std::decay_t<std::invoke_result_t<P&>>> {
     require_lock("wait_for");
@@ -109,7 +113,8 @@ class condition {
   // system call, never suspends. May be called with or without the lock held (asyncio
   // requires it; here everything runs on one thread, so it is safe either way).
   //
-  //   jobs.push_back(j);
+  // Example: the producer side of examples/condition_wait.cpp (quoted at wait()):
+  //   jobs.push_back(7);
   //   cv.notify();
   void notify(std::size_t n = 1) noexcept {
     for (; n > 0 && waiters_.grant_one(); --n) {
@@ -118,8 +123,7 @@ class condition {
 
   // Wakes every waiting task. As notify().
   //
-  //   done = true;
-  //   cv.notify_all();
+  // Example: examples/condition_wait_for.cpp, whose arriving tasks call cv.notify_all().
   void notify_all() noexcept {
     while (waiters_.grant_one()) {
     }

@@ -1,17 +1,21 @@
 // The umbrella header: everything a coring user needs.
 #pragma once
 
+#include "coring/barrier.hpp"
 #include "coring/blocking.hpp"
 #include "coring/cancel.hpp"
+#include "coring/condition.hpp"
 #include "coring/errors.hpp"
 #include "coring/event.hpp"
 #include "coring/exception_group.hpp"
 #include "coring/file.hpp"
 #include "coring/fd.hpp"
 #include "coring/gather.hpp"
+#include "coring/lock.hpp"
 #include "coring/print.hpp"
 #include "coring/net.hpp"
 #include "coring/queue.hpp"
+#include "coring/race.hpp"
 #include "coring/runtime.hpp"
 #include "coring/semaphore.hpp"
 #include "coring/signal.hpp"

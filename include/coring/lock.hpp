@@ -86,13 +86,23 @@ class lock {
   // waiter (or becomes free).
   // Errors: coring::cancelled only.
   //
-  // Example (examples/lock_counter.cpp):
+  // Example (examples/lock_acquire.cpp):
+  //   auto guard = co_await mu.acquire();  // async with lock:
+  //   int seen = balance;
+  //   co_await coring::checkpoint();       // others run here, but not in this block
+  //   balance = seen + 1;
   acquire_awaiter acquire() noexcept { return acquire_awaiter(*this); }
 
   // Takes the lock if it is free and nobody waits (no barging); otherwise returns an
   // empty guard. Never suspends, so not a cancellation point. Never throws.
   //
-  //   if (auto g = mu.try_acquire()) refresh(); else fmt::print("busy\n");
+  // Example (examples/lock_try_acquire.cpp):
+  //   if (auto guard = refreshing.try_acquire()) {
+  //     co_await coring::checkpoint();  // the refresh itself
+  //     ++refreshes;
+  //   } else {
+  //     ++skipped;  // someone is refreshing already
+  //   }
   guard try_acquire() noexcept {
     semaphore::permit p = sem_.try_acquire();
     if (!p) return guard();

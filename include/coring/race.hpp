@@ -92,6 +92,12 @@ void spawn_arms(task_group& tg, race_state<V>& st, std::index_sequence<I...>, A&
 // exception_group with the winner's error first (if it failed) and theirs.
 //
 // Example (examples/race_reply_or_shutdown.cpp):
+//   for (;;) {
+//     auto next = co_await coring::race(inbox.get(), shutdown.wait());
+//     if (next.index() == 1) break;  // shutdown won; the get was cancelled and took nothing
+//     std::string msg = std::get<0>(next);
+//     ++handled;
+//   }
 template <class... A>
   requires(sizeof...(A) > 0 && (awaitable<A> && ...))
 auto race(A... as) -> task<std::variant<detail::race_value_t<A>...>> {

@@ -218,6 +218,11 @@ class task_handle {
   // handle or when a task awaits its own handle (it could never finish).
   //
   // Example (examples/task_group_await_handle.cpp):
+  //   auto cfg = tg.spawn(load_config(), "config");
+  //   auto ticks = tg.spawn(count_ticks(stop), "ticker");
+  //   config = co_await cfg;  // waits for "config" only; "ticker" runs meanwhile
+  //   stop.set();
+  //   ticked = (co_await ticks) > 0;
   auto operator co_await() const& {
     require_valid();
     return detail::handle_awaiter<T, false>(*this);
@@ -374,6 +379,14 @@ class task_group {
   // started() throws std::logic_error inside the child.
   //
   // Example (examples/task_group_start.cpp):
+  //   auto serve_one = [](coring::task_status<std::uint16_t>& status) -> coring::task<> {
+  //     auto listener = coring::tcp_listener::bind("127.0.0.1", 0);  // any free port
+  //     status.started(listener.local_port());                     // start() returns it now
+  //     auto conn = co_await listener.accept();
+  //     co_await conn.write_all("hello");
+  //   };
+  //   std::uint16_t port = co_await tg.start<std::uint16_t>(serve_one, "server");
+  //   auto client = co_await coring::tcp_stream::connect("127.0.0.1", port);  // already listening
   template <class T = void, class F>
   task<T> start(F fn, std::string name = {}) {
     return detail::start_impl<T>(*this, std::move(fn), std::move(name));
@@ -485,7 +498,8 @@ class task_status : detail::status_base {
   // (it was cancelled) the value is dropped.
   // Errors: std::logic_error when called a second time (the child then fails with it).
   //
-  //   status.started(listener.local_port());
+  // Example: examples/task_group_start.cpp, quoted at task_group::start
+  // (`status.started(listener.local_port());`).
   void started(T value) {
     if (detail::start_waiter* w = claim()) {
       static_cast<detail::start_waiter_of<T>*>(w)->value.emplace(std::move(value));
@@ -506,7 +520,7 @@ class task_status<void> : detail::status_base {
   // Reports that the child is ready: tg.start() returns to its caller while the child
   // goes on. Errors: std::logic_error when called a second time.
   //
-  //   status.started();
+  // Example: as task_status<T>::started, without the value (`status.started();`).
   void started() {
     if (detail::start_waiter* w = claim()) resume(w);
   }
