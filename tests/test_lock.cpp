@@ -19,6 +19,14 @@ using coring::task;
 using coring::task_group;
 using coring_test::settle;
 
+namespace {
+// Takes the lock, notes `who` in `got`, and lets go.
+task<> take_and_note(coring::lock& mu, std::vector<std::string>& got, std::string who) {
+  auto held = co_await mu.acquire();
+  got.push_back(std::move(who));
+}
+}  // namespace
+
 TEST_CASE("lock: acquire returns a guard that unlocks when destroyed") {
   coring::run([]() -> task<> {
     coring::lock mu;
@@ -111,14 +119,8 @@ TEST_CASE("lock: a cancelled waiter does not take the lock and leaves the queue"
     std::vector<std::string> got;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       auto g = co_await mu.acquire();
-      auto a = tg.spawn([&]() -> task<> {
-        auto held = co_await mu.acquire();
-        got.push_back("a");
-      });
-      auto b = tg.spawn([&]() -> task<> {
-        auto held = co_await mu.acquire();
-        got.push_back("b");
-      });
+      auto a = tg.spawn(take_and_note(mu, got, "a"));
+      tg.spawn(take_and_note(mu, got, "b"));
       co_await settle();
       a.cancel();
       co_await settle();
@@ -138,14 +140,8 @@ TEST_CASE("lock: a lock handed to a waiter cancelled before it resumed passes to
     std::vector<std::string> got;
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       auto g = co_await mu.acquire();
-      auto a = tg.spawn([&]() -> task<> {
-        auto held = co_await mu.acquire();
-        got.push_back("a");
-      });
-      tg.spawn([&]() -> task<> {
-        auto held = co_await mu.acquire();
-        got.push_back("b");
-      });
+      auto a = tg.spawn(take_and_note(mu, got, "a"));
+      tg.spawn(take_and_note(mu, got, "b"));
       co_await settle();
       g.release();  // handed to a, which is queued to run ...
       CHECK(mu.statistics().handing_off == 1);

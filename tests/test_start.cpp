@@ -9,6 +9,7 @@
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -231,5 +232,36 @@ TEST_CASE("start: on a finished group throws logic_error and runs nothing") {
       co_return;
     }), std::logic_error);
     CHECK_FALSE(ran);
+  }());
+}
+
+TEST_CASE("start: a caller outside the group whose child is cancelled before started() gets cancelled") {
+  coring::run([]() -> task<> {
+    std::optional<task_group> inner;
+    coring::event have_inner;
+    bool caller_got_cancelled = false;
+    bool caller_itself_cancelled = true;
+    co_await coring::with_task_group([&](task_group& outer) -> task<> {
+      outer.spawn([&]() -> task<> {
+        co_await coring::with_task_group([&](task_group& g) -> task<> {
+          inner = g;
+          have_inner.set();
+          co_await coring::sleep(10s);  // until the group is cancelled
+        });
+      });
+      co_await have_inner.wait();
+      outer.spawn([&]() -> task<> {
+        co_await settle();
+        inner->cancel();  // cancels the inner group's child, not the caller below
+      });
+      try {
+        co_await inner->start<int>([](task_status<int>&) -> task<> { co_await coring::sleep(10s); });
+      } catch (const coring::cancelled&) {
+        caller_got_cancelled = true;
+      }
+      caller_itself_cancelled = coring::detail::this_task()->cancelled();
+    });
+    CHECK(caller_got_cancelled);
+    CHECK_FALSE(caller_itself_cancelled);
   }());
 }

@@ -1,11 +1,6 @@
 // Structured concurrency (layer 5): task groups, like Python's asyncio.TaskGroup and
-// Trio's nurseries.
-//
-//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
-//     auto a = tg.spawn(fetch("a"), "fetch-a");
-//     auto b = tg.spawn(fetch("b"), "fetch-b");
-//     co_return;
-//   });  // both finished here: a.result(), b.result()
+// Trio's nurseries. The example at with_task_group (examples/task_group_basic.cpp) shows
+// the shape: spawn children in the body, leave the block, read the handles.
 //
 // Semantics:
 //  - the group is left only when every child has finished (children may spawn siblings
@@ -19,6 +14,10 @@
 //  - tg.cancel() ends the group quietly;
 //  - spawning on a finished or cancelling group throws std::logic_error and never starts
 //    the task.
+// Waiting on one child: `co_await handle` (its value or error; never cancels it). Starting
+// a child and waiting until it is ready: `co_await tg.start<T>(fn)` (Trio's
+// nursery.start). First of several to finish: coring::race (race.hpp); helpers that wait
+// for all or the first success: gather.hpp.
 #pragma once
 
 #include <cstdint>
@@ -157,7 +156,18 @@ class handle_awaiter;
 // What spawn() returns: a copyable view of one child, valid after the group ends
 // (Python's asyncio.Task as returned by create_task). Copies share the child's state; the
 // last one to go frees it. A default-constructed or moved-from handle is empty: every call
-// but assignment and destruction on it is a programming error.
+// but assignment, destruction and `co_await` (which throws std::logic_error) on it is a
+// programming error. None of the accessors suspends, so none is a cancellation point.
+//
+// Example (examples/task_group_handle_results.cpp):
+//   for (const auto& h : {good, failed, stopped}) {
+//     if (h.cancelled())
+//       fmt::print("{}: cancelled\n", h.name());
+//     else if (h.exception())
+//       fmt::print("{}: failed: {}\n", h.name(), coring::describe_exception(h.exception()));
+//     else
+//       fmt::print("{}: {}\n", h.name(), h.result());
+//   }
 template <class T>
 class task_handle {
  public:
@@ -175,18 +185,22 @@ class task_handle {
     if (s_) s_->drop_ref();
   }
 
-  // True once the task finished: returned, failed or was cancelled.
+  // True once the task finished: returned, failed or was cancelled. Never throws.
   bool done() const noexcept { return s_->finished; }
-  // True when the task ended by cancellation.
+  // True when the task ended by cancellation (not a failure: its group does not report
+  // it). False while it runs. Never throws.
   bool cancelled() const noexcept { return s_->finished && s_->was_cancelled; }
-  // The task's exception, or null if it succeeded or was cancelled.
+  // The task's exception, or null if it succeeded or was cancelled. The same exception is
+  // in the group's exception_group.
   // Errors: std::logic_error before the task finished.
   std::exception_ptr exception() const {
     require_done("exception()");
     return s_->error;
   }
-  // The task's value (void for task<void>). Rethrows the task's exception; throws
-  // coring::cancelled if it was cancelled (like Python's Task.result()).
+  // The task's value (void for task<void>), as a reference into the state the handles
+  // share (valid while one of them lives). Rethrows the task's exception; throws
+  // coring::cancelled if it was cancelled (like Python's Task.result()). To wait for the
+  // value instead, `co_await handle`.
   // Errors: std::logic_error before the task finished.
   decltype(auto) result() const {
     require_done("result()");
@@ -194,8 +208,11 @@ class task_handle {
     if (s_->error) std::rethrow_exception(s_->error);
     if constexpr (!std::is_void_v<T>) return static_cast<T&>(*s_->value);
   }
+  // The name given to spawn, or "task-<id>". Errors: std::bad_alloc only.
   const std::string& name() const { return s_->display_name(); }
-  // Cancels this task only (its siblings go on). No effect once it finished.
+  // Cancels this task only (its siblings and the group go on; the task ends as cancelled,
+  // which is not a failure). Takes effect at the task's current or next suspension point;
+  // returns at once. No effect once it finished. Never throws.
   void cancel() noexcept {
     if (!s_->finished) s_->own_scope.cancel();
   }
@@ -303,7 +320,8 @@ task<T> start_impl(task_group tg, F fn, std::string name);
 
 // A handle to a running group, given to the body of with_task_group. Copies may be kept
 // (by children that spawn siblings); after the group ended every spawn through them
-// throws std::logic_error.
+// throws std::logic_error. Users get one from with_task_group / with_supervisor, never
+// construct one.
 class task_group {
  public:
   explicit task_group(detail::group_ref* r) noexcept : r_(r) { ++r_->refs; }
@@ -321,11 +339,19 @@ class task_group {
   // is kept alive until the child finishes, so its captures stay valid, which a lambda
   // coroutine called in place (`tg.spawn([&]() -> task<> {...}())`) does not guarantee.
   // The child is registered before it first runs and first runs on the next loop turn.
+  // Cancellation: never suspends, so not a cancellation point; the child runs in the
+  // group's scope (cancelled with the group) and can be cancelled alone by its handle.
   // Errors: std::logic_error when the group has finished or is cancelling (the task is
   // destroyed without running).
   //
-  //   auto h = tg.spawn(fetch(url), url);
-  //   tg.spawn([&]() -> coring::task<> { co_await q.put(1); });
+  // Example (examples/task_group_spawn.cpp):
+  //   nine = tg.spawn(square(3), "square-3");             // a task
+  //   tg.spawn(coring::sleep(1ms), "pause");              // any awaitable
+  //   for (int i = 0; i < 3; ++i)
+  //     tg.spawn([&seen, i]() -> coring::task<> {         // a callable: not called here
+  //       co_await coring::checkpoint();
+  //       seen.push_back(i);
+  //     });
   template <class A>
   auto spawn(A work, std::string name = {}) -> task_handle<detail::spawn_result_t<A>> {
     using T = detail::spawn_result_t<A>;
@@ -352,7 +378,17 @@ class task_group {
   }
 
   // Cancels the body and every child; the group then ends quietly (no exception unless a
-  // child failed). Spawning afterwards throws.
+  // child failed). Returns at once (the tasks see the cancellation at their suspension
+  // points and the group waits for them); idempotent; no effect on a finished group.
+  // Spawning afterwards throws. Never throws.
+  //
+  // Example (examples/task_group_cancel.cpp):
+  //   ticker = tg.spawn([]() -> coring::task<> {
+  //     for (;;) co_await coring::sleep(1ms);  // runs until cancelled
+  //   }, "ticker");
+  //   co_await coring::sleep(3ms);
+  //   running = tg.size();                      // 1
+  //   tg.cancel();                              // the group then ends without an error
   void cancel() noexcept {
     if (r_->g) {
       r_->g->aborting = true;
@@ -392,7 +428,8 @@ class task_group {
     return detail::start_impl<T>(*this, std::move(fn), std::move(name));
   }
 
-  // Children still running.
+  // Children still running (0 once the group has finished). Never throws. Example: in
+  // examples/task_group_cancel.cpp.
   std::size_t size() const noexcept { return r_->g ? r_->g->live : 0; }
 
  private:
@@ -584,10 +621,14 @@ task<R> run_group(F body, bool supervisor) {
 // coring::cancelled. Errors: coring::exception_group of the failures; std::logic_error
 // when the body of a non-void group was cancelled by tg.cancel() before returning a value.
 //
-//   auto total = co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<int> {
-//     auto a = tg.spawn(count("a"));
-//     co_return 1;
+// Example (examples/task_group_basic.cpp):
+//   coring::task_handle<std::string> a, b;
+//   int n = co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<int> {
+//     a = tg.spawn(fetch("a"), "fetch-a");
+//     b = tg.spawn(fetch("b"), "fetch-b");
+//     co_return 2;              // the body's value is the group's, once the children finished
 //   });
+//   std::string both = a.result() + b.result();  // "<a><b>"
 template <class F>
 auto with_task_group(F body) -> task<detail::body_result_t<F>> {
   return detail::run_group(std::move(body), false);
@@ -597,10 +638,16 @@ auto with_task_group(F body) -> task<detail::body_result_t<F>> {
 // every task runs to its end and all errors are reported together at exit (the
 // partial-failure pattern). Cancellation and errors: as with_task_group.
 //
-//   co_await coring::with_supervisor([&](coring::task_group& tg) -> coring::task<> {
-//     for (auto& url : urls) handles.push_back(tg.spawn(fetch(url), url));
-//     co_return;
-//   });
+// Example (examples/task_group_supervisor.cpp):
+//   std::vector<coring::task_handle<std::string>> handles;
+//   try {
+//     co_await coring::with_supervisor([&](coring::task_group& tg) -> coring::task<> {
+//       for (auto& url : urls) handles.push_back(tg.spawn(fetch(url), url));
+//       co_return;
+//     });
+//   } catch (const coring::exception_group& eg) {
+//     errors = eg.size();  // 1: "bad"; "a" and "c" ran to their end
+//   }
 template <class F>
 auto with_supervisor(F body) -> task<detail::body_result_t<F>> {
   return detail::run_group(std::move(body), true);
@@ -608,9 +655,12 @@ auto with_supervisor(F body) -> task<detail::body_result_t<F>> {
 
 // The live task tree of this thread's runtime: each task's name, state (running, ready,
 // waiting on ...) and its open task groups with their children, indented.
-// Errors: none; outside a runtime returns "no runtime".
+// Not an awaitable (a snapshot taken now). Errors: none besides std::bad_alloc; outside a
+// runtime returns "no runtime".
 //
-//   fmt::print("{}", coring::dump_tasks());
+// Example (examples/task_group_dump_tasks.cpp):
+//   tree = coring::dump_tasks();
+//   fmt::print("{}", tree);  // main #1: running / task group: 1 running / sleeper #2: waiting on sleep
 std::string dump_tasks();
 
 }  // namespace coring
