@@ -12,6 +12,7 @@
 // a record with several sends; refresh a cache entry once while others wait).
 #pragma once
 
+#include <coroutine>
 #include <utility>
 
 #include "coring/semaphore.hpp"
