@@ -28,6 +28,12 @@ coring::task<> demo_fetch_all_timeout();
 coring::task<> demo_named_tasks();
 coring::task<> demo_nested_groups();
 coring::task<> demo_service();
+coring::task<> demo_await_handle();
+coring::task<> demo_start();
+coring::task<> demo_race();
+coring::task<> demo_lock();
+coring::task<> demo_condition();
+coring::task<> demo_barrier();
 coring::task<> demo_line_protocol();
 coring::task<> demo_tree_copy();
 coring::task<> demo_fetch_all();
@@ -58,6 +64,13 @@ const demo demos[] = {
     {"nested_groups", "nested groups: an inner failure stays inside, or nests in the outer report", demo_nested_groups},
     {"service", "no detached tasks: a service-owned supervisor for background work; run_blocking for CPU",
      demo_service},
+    {"await_handle", "awaiting a task: co_await handle waits for one child; giving up never cancels it",
+     demo_await_handle},
+    {"start", "tg.start (Trio's nursery.start): a server reports its port once it listens", demo_start},
+    {"race", "race: the first to finish wins, the rest is cancelled and awaited", demo_race},
+    {"lock", "lock: a read-modify-write that awaits in the middle stays exclusive", demo_lock},
+    {"condition", "condition: consumers wait_for jobs, the producer notifies n of them", demo_condition},
+    {"barrier", "barrier: workers pass each phase together, one barrier for every phase", demo_barrier},
     {"line_protocol", "a line protocol: read_line, read_exact, a limit, an idle timeout that keeps the half line",
      demo_line_protocol},
     {"tree_copy", "coring::fs: a tree checksum and copy tool (stat, mkdir, list_dir, rename, remove)", demo_tree_copy},

@@ -41,6 +41,9 @@ void child_base::on_done(void* self) noexcept {
   c->frame = {};
   c->promise = nullptr;
   c->detach();
+  // Awaiters of the handle learn the outcome before the group reacts to it (a failure
+  // cancels them next, but their wait is already complete).
+  c->done_waiters.notify_all();
   c->group->child_finished(*c);
 }
 
@@ -99,11 +102,17 @@ void group_state::fail() noexcept {
   scope.cancel();  // idempotent
 }
 
+void group_state::record(std::exception_ptr e, std::string task_name) {
+  for (const exception_group::entry& x : errors)
+    if (x.error == e) return;
+  errors.push_back({std::move(e), std::move(task_name)});
+}
+
 void group_state::child_finished(child_base& c) noexcept {
   ilist<child_base, child_tag>::erase(c);
   --live;
   if (c.error) {
-    errors.push_back({c.error, c.display_name()});
+    record(c.error, c.display_name());
     if (!supervisor) fail();
   }
   c.drop_ref();
@@ -121,7 +130,7 @@ void group_state::finish(std::exception_ptr body_error, bool body_cancelled, boo
   if (--ref->refs == 0) delete ref;
   ref = nullptr;
   if (scope.parent->effective) throw coring::cancelled{};  // outside cancellation wins over errors
-  if (body_error) errors.push_back({body_error, owner.display_name() + " (body)"});
+  if (body_error) record(body_error, owner.display_name() + " (body)");
   if (!errors.empty()) throw exception_group("unhandled errors in a task group", std::move(errors));
   if (body_cancelled) {
     if (!scope.cancel_called) throw coring::cancelled{};  // not ours: a nested scope's, rethrow
@@ -143,6 +152,76 @@ void join_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
 }
 
 void join_awaiter::await_resume() noexcept { done_waiting(); }
+
+// ---- tg.start ----
+
+start_waiter::~start_waiter() {
+  if (status) status->starter_ = nullptr;
+}
+
+bool start_waiter::suspend(std::coroutine_handle<> h) {
+  if (park(h, &on_abort, "task_group.start")) return true;
+  // Refused (cannot happen after start_impl's own check, as nothing ran in between):
+  // the child must not go on as if someone were waiting for it.
+  child.cancel();
+  return false;
+}
+
+void start_waiter::on_abort(wait_hook* h) noexcept {
+  // Stays parked: the child is cancelled and the caller resumes once it has ended (see
+  // status_base::child_ended), so a cancelled start leaves no half-started child.
+  static_cast<start_waiter&>(static_cast<waiter&>(*h)).child.cancel();
+}
+
+void start_waiter::finish() {
+  done_waiting();
+  if (refused || aborted) throw coring::cancelled{};
+  if (started) return;
+  if (error) std::rethrow_exception(error);
+  throw std::logic_error("coring::task_group::start: task '" + child.name() +
+                         "' ended without calling status.started(); call it once the task is ready "
+                         "(a task with nothing to wait for calls it first thing)");
+}
+
+status_base::status_base(start_waiter* w) noexcept : starter_(w) { w->status = this; }
+
+status_base::status_base(status_base&& o) noexcept
+    : starter_(std::exchange(o.starter_, nullptr)), started_(o.started_) {
+  if (starter_) starter_->status = this;
+}
+
+status_base::~status_base() {
+  // Only when the child's frame is torn down unfinished (its whole tree destroyed): the
+  // waiter is detached but not woken, as its own frame is going too.
+  if (starter_) starter_->status = nullptr;
+}
+
+start_waiter* status_base::claim() {
+  if (started_)
+    throw std::logic_error(
+        "coring::task_status::started: called a second time; call it exactly once, when the task is ready");
+  started_ = true;
+  start_waiter* w = starter_;
+  // A caller that was cancelled keeps waiting for the child's end, not for its value.
+  if (!w || w->aborted) return nullptr;
+  starter_ = nullptr;
+  w->status = nullptr;
+  w->started = true;
+  return w;
+}
+
+void status_base::resume(start_waiter* w) noexcept {
+  w->resolved = true;
+  if (w->handle) w->wake();
+}
+
+void status_base::child_ended(std::exception_ptr e) noexcept {
+  start_waiter* w = std::exchange(starter_, nullptr);
+  if (!w) return;
+  w->status = nullptr;
+  if (!started_) w->error = std::move(e);
+  resume(w);
+}
 
 }  // namespace coring::detail
 

@@ -13,9 +13,11 @@
 //   int main() { return coring::run(main_task()); }
 #pragma once
 
+#include "coring/barrier.hpp"
 #include "coring/blocking.hpp"
 #include "coring/buffered_reader.hpp"
 #include "coring/cancel.hpp"
+#include "coring/condition.hpp"
 #include "coring/errors.hpp"
 #include "coring/event.hpp"
 #include "coring/exception_group.hpp"
@@ -23,9 +25,11 @@
 #include "coring/fd.hpp"
 #include "coring/fs.hpp"
 #include "coring/gather.hpp"
+#include "coring/lock.hpp"
 #include "coring/print.hpp"
 #include "coring/net.hpp"
 #include "coring/queue.hpp"
+#include "coring/race.hpp"
 #include "coring/runtime.hpp"
 #include "coring/semaphore.hpp"
 #include "coring/signal.hpp"

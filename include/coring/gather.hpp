@@ -162,6 +162,8 @@ task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
 // its value is returned. Cancellation: an outside cancel propagates as
 // coring::cancelled. Errors: std::invalid_argument for an empty vector; when every task
 // fails, an exception_group of all their errors in completion order.
+// Compare coring::race (race.hpp): over awaitables of any types, the first to FINISH wins,
+// and a failure that comes first is raised instead of waiting for a success.
 //
 // Example (examples/gather_results.cpp):
 //   std::vector<coring::task<std::string>> mirrors;

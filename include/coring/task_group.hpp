@@ -1,11 +1,6 @@
 // Structured concurrency (layer 5): task groups, like Python's asyncio.TaskGroup and
-// Trio's nurseries.
-//
-//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
-//     auto a = tg.spawn(fetch("a"), "fetch-a");
-//     auto b = tg.spawn(fetch("b"), "fetch-b");
-//     co_return;
-//   });  // both finished here: a.result(), b.result()
+// Trio's nurseries. The example at with_task_group (examples/task_group_basic.cpp) shows
+// the shape: spawn children in the body, leave the block, read the handles.
 //
 // Semantics:
 //  - the group is left only when every child has finished (children may spawn siblings
@@ -19,6 +14,10 @@
 //  - tg.cancel() ends the group quietly;
 //  - spawning on a finished or cancelling group throws std::logic_error and never starts
 //    the task.
+// Waiting on one child: `co_await handle` (its value or error; never cancels it). Starting
+// a child and waiting until it is ready: `co_await tg.start<T>(fn)` (Trio's
+// nursery.start). First of several to finish: coring::race (race.hpp); helpers that wait
+// for all or the first success: gather.hpp.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "coring/detail/wait_list.hpp"
 #include "coring/detail/waiter.hpp"
 #include "coring/exception_group.hpp"
 #include "coring/task.hpp"
@@ -59,6 +59,10 @@ struct child_base : task_node, hook<child_tag> {
   bool was_cancelled = false;
   void (*take_value)(child_base*) noexcept = nullptr;
   void (*destroy)(child_base*) noexcept = nullptr;
+  // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
+  // group reacts to its outcome: an awaiter learns the child's own result even when that
+  // result is a failure that is about to cancel the awaiter.
+  wait_list done_waiters;
 
   child_base(group_state& g, std::string name_);
   ~child_base();
@@ -102,6 +106,9 @@ struct group_state : hook<node_group_tag> {
   void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p);
   void child_finished(child_base& c) noexcept;
   void fail() noexcept;  // first failure: cancel everything inside
+  // Adds an error to the report unless it is there already: an exception a child raised
+  // before started() is also rethrown by tg.start() and may leave the body or a sibling.
+  void record(std::exception_ptr e, std::string task_name);
   // Leaves the group scope and throws what the group's outcome calls for.
   void finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost);
 };
@@ -141,8 +148,26 @@ using spawn_result_t = typename decltype(to_task(std::declval<A>()))::value_type
 
 }  // namespace detail
 
+namespace detail {
+template <class T, bool Take>
+class handle_awaiter;
+}
+
 // What spawn() returns: a copyable view of one child, valid after the group ends
-// (Python's asyncio.Task as returned by create_task).
+// (Python's asyncio.Task as returned by create_task). Copies share the child's state; the
+// last one to go frees it. A default-constructed or moved-from handle is empty: every call
+// but assignment, destruction and `co_await` (which throws std::logic_error) on it is a
+// programming error. None of the accessors suspends, so none is a cancellation point.
+//
+// Example (examples/task_group_handle_results.cpp):
+//   for (const auto& h : {good, failed, stopped}) {
+//     if (h.cancelled())
+//       fmt::print("{}: cancelled\n", h.name());
+//     else if (h.exception())
+//       fmt::print("{}: failed: {}\n", h.name(), coring::describe_exception(h.exception()));
+//     else
+//       fmt::print("{}: {}\n", h.name(), h.result());
+//   }
 template <class T>
 class task_handle {
  public:
@@ -151,6 +176,7 @@ class task_handle {
   task_handle(const task_handle& o) noexcept : s_(o.s_) {
     if (s_) s_->add_ref();
   }
+  task_handle(task_handle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   task_handle& operator=(task_handle o) noexcept {
     std::swap(s_, o.s_);
     return *this;
@@ -159,18 +185,22 @@ class task_handle {
     if (s_) s_->drop_ref();
   }
 
-  // True once the task finished: returned, failed or was cancelled.
+  // True once the task finished: returned, failed or was cancelled. Never throws.
   bool done() const noexcept { return s_->finished; }
-  // True when the task ended by cancellation.
+  // True when the task ended by cancellation (not a failure: its group does not report
+  // it). False while it runs. Never throws.
   bool cancelled() const noexcept { return s_->finished && s_->was_cancelled; }
-  // The task's exception, or null if it succeeded or was cancelled.
+  // The task's exception, or null if it succeeded or was cancelled. The same exception is
+  // in the group's exception_group.
   // Errors: std::logic_error before the task finished.
   std::exception_ptr exception() const {
     require_done("exception()");
     return s_->error;
   }
-  // The task's value (void for task<void>). Rethrows the task's exception; throws
-  // coring::cancelled if it was cancelled (like Python's Task.result()).
+  // The task's value (void for task<void>), as a reference into the state the handles
+  // share (valid while one of them lives). Rethrows the task's exception; throws
+  // coring::cancelled if it was cancelled (like Python's Task.result()). To wait for the
+  // value instead, `co_await handle`.
   // Errors: std::logic_error before the task finished.
   decltype(auto) result() const {
     require_done("result()");
@@ -178,24 +208,120 @@ class task_handle {
     if (s_->error) std::rethrow_exception(s_->error);
     if constexpr (!std::is_void_v<T>) return static_cast<T&>(*s_->value);
   }
+  // The name given to spawn, or "task-<id>". Errors: std::bad_alloc only.
   const std::string& name() const { return s_->display_name(); }
-  // Cancels this task only (its siblings go on). No effect once it finished.
+  // Cancels this task only (its siblings and the group go on; the task ends as cancelled,
+  // which is not a failure). Takes effect at the task's current or next suspension point;
+  // returns at once. No effect once it finished. Never throws.
   void cancel() noexcept {
     if (!s_->finished) s_->own_scope.cancel();
   }
 
+  // `co_await handle`: waits until the task finishes, then returns its value, rethrows its
+  // exception, or throws coring::cancelled if it was cancelled (Python's `await task`).
+  // Returns at once when it has finished already. Any number of tasks may await the same
+  // handle, from inside the group or outside it; each gets the outcome. Zero system calls:
+  // the finishing task queues its awaiters to run.
+  // Value: awaiting an lvalue handle yields `T&`, the value kept in the handle (valid while
+  // a handle to the task lives, like result()); awaiting an rvalue (`co_await
+  // std::move(h)`, `co_await tg.spawn(...)`) yields a `T`, moved out when no other handle
+  // shares the task and copied otherwise (a T that cannot be copied is moved out anyway).
+  // The awaiter learns the task's outcome before the group reacts to it: when the task
+  // fails, its awaiters get that exception even though the failure then cancels them.
+  // Cancellation: a cancellation point for the awaiter only. A cancelled awaiter stops
+  // waiting and gets coring::cancelled (also when the task has finished); the task itself
+  // goes on: awaiting never cancels it (call cancel() for that).
+  // Errors: the task's own exception; coring::cancelled; std::logic_error on an empty
+  // handle or when a task awaits its own handle (it could never finish).
+  //
+  // Example (examples/task_group_await_handle.cpp):
+  //   auto cfg = tg.spawn(load_config(), "config");
+  //   auto ticks = tg.spawn(count_ticks(stop), "ticker");
+  //   config = co_await cfg;  // waits for "config" only; "ticker" runs meanwhile
+  //   stop.set();
+  //   ticked = (co_await ticks) > 0;
+  auto operator co_await() const& {
+    require_valid();
+    return detail::handle_awaiter<T, false>(*this);
+  }
+  auto operator co_await() && {
+    require_valid();
+    return detail::handle_awaiter<T, true>(std::move(*this));
+  }
+
  private:
+  template <class, bool>
+  friend class detail::handle_awaiter;
+  void require_valid() const {
+    if (!s_)
+      throw std::logic_error(
+          "coring::task_handle: co_await on an empty handle (default-constructed or moved from); "
+          "await the handle that tg.spawn returned");
+  }
   void require_done(const char* what) const {
     if (!s_->finished)
       throw std::logic_error("coring::task_handle::" + std::string(what) + " on task '" + s_->display_name() +
                              "' before it finished; read it after the task group ends or check done()");
   }
+  // The value for `co_await std::move(h)`: moved out when nobody else can see it.
+  T take_result() requires(!std::is_void_v<T>) {
+    T& v = result();
+    if constexpr (std::is_copy_constructible_v<T>) {
+      if (s_->refs > 1) return v;
+    }
+    return std::move(v);
+  }
   detail::child_state<T>* s_ = nullptr;
 };
 
+namespace detail {
+
+// The awaiter of `co_await handle`: parks on the child's done_waiters. Holds its own
+// handle so the child's state outlives the wait whatever the caller does with theirs.
+template <class T, bool Take>
+class handle_awaiter {
+ public:
+  explicit handle_awaiter(task_handle<T> h) noexcept : h_(std::move(h)) {}
+  handle_awaiter(handle_awaiter&& o) noexcept : h_(std::move(o.h_)) {}
+
+  bool await_ready() const noexcept {
+    // A cancelled awaiter goes through await_suspend, which refuses: a cancellation point
+    // even when the task has finished.
+    return h_.s_->finished && !this_task()->cancelled();
+  }
+  bool await_suspend(std::coroutine_handle<> c) {
+    if (this_task() == h_.s_)
+      throw std::logic_error("coring::task_handle: task '" + h_.name() +
+                             "' awaits its own handle, which would wait forever; await it from another task");
+    return w_.wait_on(h_.s_->done_waiters, c, "task handle");
+  }
+  decltype(auto) await_resume() {
+    w_.finish();  // throws cancelled when refused or aborted
+    if constexpr (Take && !std::is_void_v<T>)
+      return h_.take_result();
+    else
+      return h_.result();
+  }
+
+ private:
+  task_handle<T> h_;
+  list_waiter w_;
+};
+
+}  // namespace detail
+
+template <class T>
+class task_status;
+
+namespace detail {
+template <class T, class F>
+task<T> start_impl(task_group tg, F fn, std::string name);
+}  // namespace detail
+
 // A handle to a running group, given to the body of with_task_group. Copies may be kept
 // (by children that spawn siblings); after the group ended every spawn through them
-// throws std::logic_error.
+// throws std::logic_error. Users get one from with_task_group / with_supervisor, never
+// construct one.
 class task_group {
  public:
   explicit task_group(detail::group_ref* r) noexcept : r_(r) { ++r_->refs; }
@@ -213,11 +339,19 @@ class task_group {
   // is kept alive until the child finishes, so its captures stay valid, which a lambda
   // coroutine called in place (`tg.spawn([&]() -> task<> {...}())`) does not guarantee.
   // The child is registered before it first runs and first runs on the next loop turn.
+  // Cancellation: never suspends, so not a cancellation point; the child runs in the
+  // group's scope (cancelled with the group) and can be cancelled alone by its handle.
   // Errors: std::logic_error when the group has finished or is cancelling (the task is
   // destroyed without running).
   //
-  //   auto h = tg.spawn(fetch(url), url);
-  //   tg.spawn([&]() -> coring::task<> { co_await q.put(1); });
+  // Example (examples/task_group_spawn.cpp):
+  //   nine = tg.spawn(square(3), "square-3");             // a task
+  //   tg.spawn(coring::sleep(1ms), "pause");              // any awaitable
+  //   for (int i = 0; i < 3; ++i)
+  //     tg.spawn([&seen, i]() -> coring::task<> {         // a callable: not called here
+  //       co_await coring::checkpoint();
+  //       seen.push_back(i);
+  //     });
   template <class A>
   auto spawn(A work, std::string name = {}) -> task_handle<detail::spawn_result_t<A>> {
     using T = detail::spawn_result_t<A>;
@@ -247,19 +381,209 @@ class task_group {
   }
 
   // Cancels the body and every child; the group then ends quietly (no exception unless a
-  // child failed). Spawning afterwards throws.
+  // child failed). Returns at once (the tasks see the cancellation at their suspension
+  // points and the group waits for them); idempotent; no effect on a finished group.
+  // Spawning afterwards throws. Never throws.
+  //
+  // Example (examples/task_group_cancel.cpp):
+  //   ticker = tg.spawn([]() -> coring::task<> {
+  //     for (;;) co_await coring::sleep(1ms);  // runs until cancelled
+  //   }, "ticker");
+  //   co_await coring::sleep(3ms);
+  //   running = tg.size();                      // 1
+  //   tg.cancel();                              // the group then ends without an error
   void cancel() noexcept {
     if (r_->g) {
       r_->g->aborting = true;
       r_->g->scope.cancel();
     }
   }
-  // Children still running.
+  // Starts `fn` as a child of this group and waits until it reports that it is ready
+  // (Trio's `nursery.start`): `fn` is a callable taking a `coring::task_status<T>&` and
+  // returning a task; the child calls `status.started(value)` once it is ready (say, with
+  // the port it bound), and start returns that value while the child keeps running in the
+  // group. `T` is void for `started()` without a value. The child is named `name`
+  // (default "task-<id>") and is a member of the group from the start, with the group's
+  // rules: its failure, before or after started(), is a failure of the group (siblings
+  // and body cancelled, reported once in the exception_group at exit). The task_status
+  // belongs to the child (it lives as long as the child runs); `fn` is kept alive as
+  // spawn keeps a callable.
+  // Cancellation: a cancellation point. When the caller is cancelled before started(),
+  // the child is cancelled too and start returns (throwing coring::cancelled) only after
+  // the child has ended, so a cancelled start leaves no half-started child behind. A
+  // caller cancelled after started() already has its value.
+  // Errors: the child's exception when it fails before started() (coring::cancelled when
+  // it was cancelled before started()); std::logic_error when it returns without calling
+  // started(); std::logic_error as spawn (group finished or cancelling). A second
+  // started() throws std::logic_error inside the child.
+  //
+  // Example (examples/task_group_start.cpp):
+  //   auto serve_one = [](coring::task_status<std::uint16_t>& status) -> coring::task<> {
+  //     auto listener = coring::tcp_listener::bind("127.0.0.1", 0);  // any free port
+  //     status.started(listener.local_port());                     // start() returns it now
+  //     auto conn = co_await listener.accept();
+  //     co_await conn.write_all("hello");
+  //   };
+  //   std::uint16_t port = co_await tg.start<std::uint16_t>(serve_one, "server");
+  //   auto client = co_await coring::tcp_stream::connect("127.0.0.1", port);  // already listening
+  template <class T = void, class F>
+  task<T> start(F fn, std::string name = {}) {
+    return detail::start_impl<T>(*this, std::move(fn), std::move(name));
+  }
+
+  // Children still running (0 once the group has finished). Never throws. Example: in
+  // examples/task_group_cancel.cpp.
   std::size_t size() const noexcept { return r_->g ? r_->g->live : 0; }
 
  private:
   detail::group_ref* r_;
 };
+
+namespace detail {
+
+class status_base;
+
+// The caller of tg.start(), parked until its child calls started() or ends. Lives in the
+// caller's frame; the child's task_status points back at it while both live.
+struct start_waiter : waiter {
+  status_base* status = nullptr;
+  task_handle<void> child;
+  std::exception_ptr error;  // the child's, when it ended before started()
+  bool started = false;
+  bool resolved = false;     // started() was called or the child ended
+
+  start_waiter() = default;
+  start_waiter(const start_waiter&) = delete;
+  start_waiter& operator=(const start_waiter&) = delete;
+  ~start_waiter();
+  bool suspend(std::coroutine_handle<> h);
+  // In await_resume: returns when the value is in, else throws what start() reports.
+  void finish();
+  static void on_abort(wait_hook* h) noexcept;
+};
+
+template <class T>
+struct start_waiter_of final : start_waiter {
+  std::optional<T> value;
+};
+template <>
+struct start_waiter_of<void> final : start_waiter {};
+
+class start_awaiter {
+ public:
+  explicit start_awaiter(start_waiter& w) noexcept : w_(w) {}
+  bool await_ready() const noexcept { return w_.resolved; }
+  bool await_suspend(std::coroutine_handle<> h) { return w_.suspend(h); }
+  void await_resume() { w_.finish(); }
+
+ private:
+  start_waiter& w_;
+};
+
+// The part of task_status that does not depend on T.
+class status_base {
+ public:
+  status_base(const status_base&) = delete;
+  status_base& operator=(const status_base&) = delete;
+
+ protected:
+  explicit status_base(start_waiter* w) noexcept;
+  // Only the child's frame takes the status over (its parameter copy); it re-links.
+  status_base(status_base&& o) noexcept;
+  ~status_base();
+  // started(): marks the status started and returns the waiter to hand the value to, or
+  // null when nobody waits for it any more. Errors: std::logic_error on a second call.
+  start_waiter* claim();
+  static void resume(start_waiter* w) noexcept;
+
+ private:
+  friend struct start_waiter;
+  friend struct status_access;
+  // The child ended (`e` null: it returned): wakes a caller still waiting.
+  void child_ended(std::exception_ptr e) noexcept;
+  start_waiter* starter_;
+  bool started_ = false;
+};
+
+struct status_access {
+  template <class T>
+  static task_status<T> make(start_waiter_of<T>& w) noexcept {
+    return task_status<T>(&w);
+  }
+  // The child's body: runs fn(status) and reports an end before started() to the caller
+  // (woken before the group sees the failure, so it gets the error, not the group's
+  // cancellation), then lets the outcome reach the group unchanged.
+  template <class T, class F>
+  static task<> run(F fn, task_status<T> status) {
+    std::exception_ptr err;
+    try {
+      co_await fn(status);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    status.child_ended(err);
+    if (err) std::rethrow_exception(err);
+  }
+};
+
+}  // namespace detail
+
+// The child's side of tg.start(): passed by reference to the function start() runs,
+// owned by that child (valid for as long as it runs). Not copyable or movable.
+template <class T>
+class task_status : detail::status_base {
+ public:
+  // Reports that the child is ready: tg.start() returns `value` to its caller (queued to
+  // run; no system call) while the child goes on. When the caller has stopped waiting
+  // (it was cancelled) the value is dropped.
+  // Errors: std::logic_error when called a second time (the child then fails with it).
+  //
+  // Example: examples/task_group_start.cpp, quoted at task_group::start
+  // (`status.started(listener.local_port());`).
+  void started(T value) {
+    if (detail::start_waiter* w = claim()) {
+      static_cast<detail::start_waiter_of<T>*>(w)->value.emplace(std::move(value));
+      resume(w);
+    }
+  }
+
+ private:
+  friend struct detail::status_access;
+  explicit task_status(detail::start_waiter* w) noexcept : status_base(w) {}
+  task_status(task_status&&) noexcept = default;
+};
+
+// task_status for tg.start() without a value (tg.start(fn) or tg.start<void>(fn)).
+template <>
+class task_status<void> : detail::status_base {
+ public:
+  // Reports that the child is ready: tg.start() returns to its caller while the child
+  // goes on. Errors: std::logic_error when called a second time.
+  //
+  // Example: as task_status<T>::started, without the value (`status.started();`).
+  void started() {
+    if (detail::start_waiter* w = claim()) resume(w);
+  }
+
+ private:
+  friend struct detail::status_access;
+  explicit task_status(detail::start_waiter* w) noexcept : status_base(w) {}
+  task_status(task_status&&) noexcept = default;
+};
+
+namespace detail {
+
+template <class T, class F>
+task<T> start_impl(task_group tg, F fn, std::string name) {
+  // Checked before spawning: a cancelled caller starts nothing.
+  if (this_task()->cancelled()) throw cancelled{};
+  start_waiter_of<T> w;
+  w.child = tg.spawn(status_access::run<T>(std::move(fn), status_access::make<T>(w)), std::move(name));
+  co_await start_awaiter(w);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*w.value);
+}
+
+}  // namespace detail
 
 namespace detail {
 
@@ -300,10 +624,14 @@ task<R> run_group(F body, bool supervisor) {
 // coring::cancelled. Errors: coring::exception_group of the failures; std::logic_error
 // when the body of a non-void group was cancelled by tg.cancel() before returning a value.
 //
-//   auto total = co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<int> {
-//     auto a = tg.spawn(count("a"));
-//     co_return 1;
+// Example (examples/task_group_basic.cpp):
+//   coring::task_handle<std::string> a, b;
+//   int n = co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<int> {
+//     a = tg.spawn(fetch("a"), "fetch-a");
+//     b = tg.spawn(fetch("b"), "fetch-b");
+//     co_return 2;              // the body's value is the group's, once the children finished
 //   });
+//   std::string both = a.result() + b.result();  // "<a><b>"
 template <class F>
 auto with_task_group(F body) -> task<detail::body_result_t<F>> {
   return detail::run_group(std::move(body), false);
@@ -313,10 +641,16 @@ auto with_task_group(F body) -> task<detail::body_result_t<F>> {
 // every task runs to its end and all errors are reported together at exit (the
 // partial-failure pattern). Cancellation and errors: as with_task_group.
 //
-//   co_await coring::with_supervisor([&](coring::task_group& tg) -> coring::task<> {
-//     for (auto& url : urls) handles.push_back(tg.spawn(fetch(url), url));
-//     co_return;
-//   });
+// Example (examples/task_group_supervisor.cpp):
+//   std::vector<coring::task_handle<std::string>> handles;
+//   try {
+//     co_await coring::with_supervisor([&](coring::task_group& tg) -> coring::task<> {
+//       for (auto& url : urls) handles.push_back(tg.spawn(fetch(url), url));
+//       co_return;
+//     });
+//   } catch (const coring::exception_group& eg) {
+//     errors = eg.size();  // 1: "bad"; "a" and "c" ran to their end
+//   }
 template <class F>
 auto with_supervisor(F body) -> task<detail::body_result_t<F>> {
   return detail::run_group(std::move(body), true);
@@ -324,9 +658,12 @@ auto with_supervisor(F body) -> task<detail::body_result_t<F>> {
 
 // The live task tree of this thread's runtime: each task's name, state (running, ready,
 // waiting on ...) and its open task groups with their children, indented.
-// Errors: none; outside a runtime returns "no runtime".
+// Not an awaitable (a snapshot taken now). Errors: none besides std::bad_alloc; outside a
+// runtime returns "no runtime".
 //
-//   fmt::print("{}", coring::dump_tasks());
+// Example (examples/task_group_dump_tasks.cpp):
+//   tree = coring::dump_tasks();
+//   fmt::print("{}", tree);  // main #1: running / task group: 1 running / sleeper #2: waiting on sleep
 std::string dump_tasks();
 
 }  // namespace coring
