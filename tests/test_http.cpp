@@ -177,7 +177,7 @@ TEST_CASE("http: a request carries its method, query, headers and body to the ha
 TEST_CASE("http: keep-alive sends sequential requests over one connection") {
   coring::run([]() -> task<> {
     http::server_statistics st;
-    http::server_options opts{.stats = &st};
+    auto opts = http::server_options().stats(&st);
     co_await with_server(routes, [&](std::uint16_t port) -> task<> {
       http::client c;
       for (int i = 0; i < 5; ++i) {
@@ -203,7 +203,7 @@ TEST_CASE("http: keep-alive sends sequential requests over one connection") {
 TEST_CASE("http: the client never opens more connections than its limit") {
   coring::run([]() -> task<> {
     http::server_statistics st;
-    http::server_options opts{.stats = &st};
+    auto opts = http::server_options().stats(&st);
     int in_flight = 0, max_in_flight = 0;
     coring::event full;
     // The first three requests wait for each other, so the server sees the limit reached.
@@ -216,7 +216,7 @@ TEST_CASE("http: the client never opens more connections than its limit") {
       co_return http::response::text(200, "ok");
     };
     co_await with_server(h, [&](std::uint16_t port) -> task<> {
-      http::client c({.max_connections = 3});
+      http::client c(http::client_options().max_connections(3));
       co_await coring::with_task_group([&](task_group& tg) -> task<> {
         for (int i = 0; i < 12; ++i)
           tg.spawn([&]() -> task<> {
@@ -276,7 +276,7 @@ TEST_CASE("http: chunked bodies are decoded in both directions") {
 TEST_CASE("http: 404 and 500 are responses; raise_for_status throws status_error for them") {
   coring::run([]() -> task<> {
     http::server_statistics st;
-    http::server_options opts{.stats = &st};
+    auto opts = http::server_options().stats(&st);
     co_await with_server(routes, [&](std::uint16_t port) -> task<> {
       http::client c;
       http::response nf = co_await c.get(url(port, "/missing"));
@@ -305,7 +305,7 @@ TEST_CASE("http: 404 and 500 are responses; raise_for_status throws status_error
 TEST_CASE("http: a malformed request gets 400 and the connection is closed") {
   coring::run([]() -> task<> {
     http::server_statistics st;
-    http::server_options opts{.max_body_size = 1000, .stats = &st};
+    auto opts = http::server_options().max_body_size(1000).stats(&st);
     co_await with_server(routes, [&](std::uint16_t port) -> task<> {
       {
         auto s = co_await coring::tcp_stream::connect("127.0.0.1", port);
@@ -392,7 +392,7 @@ TEST_CASE("http: cancelling serve closes every connection and leaks no descripto
     const std::size_t fds_before = open_fds();
     {
       http::server_statistics st;
-      http::server_options opts{.stats = &st};
+      auto opts = http::server_options().stats(&st);
       http::client c;
       auto l = coring::tcp_listener::bind("127.0.0.1", 0);
       const auto port = l.local_port();
@@ -428,7 +428,7 @@ TEST_CASE("http: closing the listener ends serve normally after closing its conn
   coring::run([]() -> task<> {
     auto l = coring::tcp_listener::bind("127.0.0.1", 0);
     http::server_statistics st;
-    http::server_options opts{.stats = &st};
+    auto opts = http::server_options().stats(&st);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       auto srv = tg.spawn(http::serve(l, routes, opts), "server");
       auto s = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
@@ -459,7 +459,7 @@ TEST_CASE("http: bad arguments give invalid_argument with a hint") {
   }());
   CHECK_THROWS_AS(http::header_map({{"X-Evil", "a\r\nInjected: 1"}}), std::invalid_argument);
   CHECK_THROWS_AS(http::header_map({{"Bad Name", "v"}}), std::invalid_argument);
-  CHECK_THROWS_AS(http::client({.max_connections = 0}), std::invalid_argument);
+  CHECK_THROWS_AS(http::client(http::client_options().max_connections(0)), std::invalid_argument);
   http::request r("GET", "http://h:1/a/b?x=1#frag");
   CHECK(r.path() == "/a/b");
   CHECK(r.query() == "x=1");
@@ -624,7 +624,7 @@ TEST_CASE("http tools: wrk against the coring server completes without errors", 
   if (!have_tool("wrk")) std::exit(77);
   coring::run([]() -> task<> {
     http::server_statistics st;
-    http::server_options opts{.stats = &st};
+    auto opts = http::server_options().stats(&st);
     co_await with_server(routes, [&](std::uint16_t port) -> task<> {
       std::string out = co_await shell(fmt::format("wrk -t1 -c10 -d1s {} 2>&1", url(port, "/hello")));
       INFO(out);

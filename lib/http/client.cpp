@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "coring/http.hpp"
-#include "parser.hpp"
+#include "framing.hpp"
 
 namespace coring::http {
 
@@ -77,49 +77,48 @@ struct exchange_info {
   bool keep = false;       // the socket may be reused
 };
 
+// A response head may be larger than a request head (long Set-Cookie lists).
+constexpr detail::head_limits response_limits{8 * 1024, 64 * 1024, 256};
+
 // Sends `wire` and reads one response. Throws protocol_error / std::system_error.
 task<response> exchange(tcp_stream& s, const std::string& wire, bool head, std::size_t max_body,
                         const std::string& what, exchange_info& info) {
   co_await s.write_all(wire);
-  detail::message_parser mp(HTTP_RESPONSE, max_body);
+  using event = detail::message_parser::event;
+  detail::message_parser mp(HTTP_RESPONSE, max_body, response_limits);
   mp.skip_body = head;
   std::string buf(read_chunk, '\0');
   for (;;) {
     const std::size_t n = co_await s.read_some(std::span<char>(buf));
-    detail::message_parser::event ev;
+    event ev;
     std::size_t used = 0;
     if (n == 0) {
-      ev = mp.feed_eof();
-      if (ev == detail::message_parser::event::more)
+      if (!mp.started())
         throw protocol_error(fmt::format("{}: the server closed the connection without responding", what));
-      if (ev == detail::message_parser::event::error)
+      ev = mp.feed_eof();
+      if (ev == event::error && mp.head_done())
         throw protocol_error(fmt::format("{}: the server closed the connection before the response was complete", what));
     } else {
       info.got_bytes = true;
       ev = mp.feed(buf.data(), n, used);
     }
-    if (ev == detail::message_parser::event::error)
+    if (ev == event::error)
       throw protocol_error(fmt::format("{}: invalid HTTP response: {}", what, mp.error_text()));
-    if (ev == detail::message_parser::event::message) {
+    if (ev == event::message) {
       // Bytes after the response (nothing was asked for) make the stream unusable.
       info.keep = n != 0 && used == n && mp.keep_alive();
       break;
     }
   }
-  response r;
-  r.status = mp.status();
-  r.reason = std::move(mp.reason);
-  r.headers = std::move(mp.headers);
-  r.body = std::move(mp.body);
-  co_return r;
+  co_return mp.take_response();
 }
 
 }  // namespace
 
 client::client(client_options opts) : opts_(std::move(opts)), slots_(0) {
-  if (opts_.max_connections == 0)
+  if (opts_.max_connections() == 0)
     throw std::invalid_argument("coring::http::client: max_connections is 0; allow at least 1 connection");
-  for (std::size_t i = 0; i < opts_.max_connections; ++i) slots_.release();
+  for (std::size_t i = 0; i < opts_.max_connections(); ++i) slots_.release();
 }
 
 client::~client() { close_idle(); }
@@ -145,14 +144,14 @@ std::optional<tcp_stream> client::take_idle(const std::string& key) {
     idle_conn c = std::move(v.back());
     v.pop_back();
     --idle_count_;
-    if (now - c.since < opts_.idle_timeout) out.emplace(std::move(c.stream));
+    if (now - c.since < opts_.idle_timeout()) out.emplace(std::move(c.stream));
   }
   if (v.empty()) idle_.erase(it);
   return out;
 }
 
 void client::make_room() noexcept {
-  if (idle_count_ == 0 || idle_count_ + stats_.in_use < opts_.max_connections) return;
+  if (idle_count_ == 0 || idle_count_ + stats_.in_use < opts_.max_connections()) return;
   auto oldest = idle_.end();
   for (auto it = idle_.begin(); it != idle_.end(); ++it)
     if (oldest == idle_.end() || it->second.front().since < oldest->second.front().since) oldest = it;
@@ -190,7 +189,7 @@ task<response> client::request(std::string method, std::string url, header_map h
     wire += "\r\n";
   };
   if (!headers.contains("Host")) add("Host", t.host_header);
-  if (!headers.contains("User-Agent") && !opts_.user_agent.empty()) add("User-Agent", opts_.user_agent);
+  if (!headers.contains("User-Agent") && !opts_.user_agent().empty()) add("User-Agent", opts_.user_agent());
   if (!headers.contains("Accept")) add("Accept", "*/*");
   const bool framed = headers.contains("Content-Length") || headers.contains("Transfer-Encoding");
   if (!framed && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH"))
@@ -233,7 +232,7 @@ task<response> client::request(std::string method, std::string url, header_map h
     std::exception_ptr err;
     response r;
     try {
-      r = co_await exchange(s, wire, head, opts_.max_body_size, what, info);
+      r = co_await exchange(s, wire, head, opts_.max_body_size(), what, info);
     } catch (const std::system_error&) {
       err = std::current_exception();
     } catch (const protocol_error&) {
