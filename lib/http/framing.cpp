@@ -47,6 +47,11 @@ std::size_t head_scanner::fail(int status, const char* why, std::size_t at) noex
 
 // The version is the last word of a request line and the first of a status line.
 bool head_scanner::end_first_line() noexcept {
+  // A request target holds no space (RFC 9112 3.2): exactly two separate the three parts.
+  if (request_ && spaces_ != 2) {
+    fail(400, "a malformed request line (expected: method SP target SP version)", 0);
+    return false;
+  }
   if (spaces_ == 0) {
     std::memcpy(first_word_, word_, sizeof word_);
     first_word_len_ = word_len_;
