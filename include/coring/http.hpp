@@ -186,8 +186,9 @@ struct response {
 
 // Settings of a client. A class with setters rather than a struct, so that it can never be
 // written as an aggregate temporary (`{.max_connections = 4}`) that g++ 12 destroys twice
-// inside a co_await expression; each setter returns *this, so settings chain:
+// inside a co_await expression; each setter returns *this, so settings chain.
 //
+// Example (examples/http_client_options.cpp):
 //   coring::http::client c(coring::http::client_options().max_connections(4).idle_timeout(5s));
 class client_options {
  public:
@@ -348,9 +349,10 @@ class server_control;
 // Settings of serve(): limits, timeouts, statistics and the drain control. Every defence
 // is on by default. A class with setters rather than a struct, so it can never be written
 // as an aggregate temporary inside a co_await expression (which g++ 12 destroys twice);
-// each setter returns *this, so settings chain, also inside the await:
+// each setter returns *this, so settings chain, also inside the await.
 //
-//   co_await coring::http::serve(l, h, coring::http::server_options().header_timeout(5s).stats(&st));
+// Example (examples/http_options.cpp):
+//   co_await coring::http::serve(l, hello, coring::http::server_options().header_timeout(5s).stats(&st).control(&ctl));
 //
 // Timeouts (each a deadline for a whole phase, never restarted by a read or a write, so a
 // client sending or reading one byte at a time is cut like a silent one):
