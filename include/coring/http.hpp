@@ -3,8 +3,13 @@
 // library does not depend on it).
 //
 // Plain http:// only: there is no TLS. An https:// URL is rejected with
-// std::invalid_argument. Messages are parsed by Node's http_parser (Debian's
-// libhttp-parser-dev), never by hand.
+// std::invalid_argument. Message heads are first checked byte by byte against RFC 9112
+// (no whitespace before a colon, no obs-fold, no control characters in values, size
+// limits), then parsed by Node's http_parser (Debian's libhttp-parser-dev), and the two
+// must agree on how the body is framed; anything ambiguous is refused. That framing code
+// works on bytes alone (no sockets) and is fuzzed with libFuzzer (tests/fuzz, ./run fuzz).
+//
+// Limits and timeouts are on by default; README "Limits and defaults" lists them all.
 //
 // Client (Python's requests / aiohttp shape):
 //
@@ -27,7 +32,7 @@
 //                                       -> coring::task<coring::http::response> {
 //     if (req.path() != "/") co_return coring::http::response::text(404, "no such page\n");
 //     co_return coring::http::response::text(200, "hello\n");
-//   });   // runs until cancelled; then every connection is closed
+//   });   // runs until cancelled or drained (server_control)
 //
 // Cancellation: every awaitable here is a cancellation point and may be wrapped in
 // coring::with_timeout or spawned in a task group. A cancelled client request closes the
@@ -254,7 +259,11 @@ class client {
   // Errors: std::invalid_argument for a bad URL, an https:// URL (no TLS here), a method
   // or header with illegal characters; std::system_error from connect/send/recv;
   // std::system_error in coring::resolver_category() for unknown host names; protocol_error
-  // for a malformed or truncated response or one over max_body_size.
+  // for a malformed or truncated response or one over max_body_size. Responses are held to
+  // the same RFC 9112 head rules as the server's requests: whitespace before a colon,
+  // obs-fold, control characters in a value, Content-Length together with
+  // Transfer-Encoding, repeated or invalid Content-Length, or a transfer coding other than
+  // chunked are protocol_error too (status line 8 KiB, header section 64 KiB, 256 fields).
   //
   //   auto r = co_await c.request("PUT", "http://127.0.0.1:8080/k", {}, "v");
   task<response> request(std::string method, std::string url, header_map headers = {}, std::string body = {});
