@@ -237,3 +237,39 @@ TEST_CASE("http strict: pipelined requests split at every byte are answered in o
   CHECK(b > a);
   CHECK(c > b);
 }
+
+TEST_CASE("http strict: the client refuses responses framed ambiguously") {
+  coring::run([]() -> task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    const auto port = l.local_port();
+    const std::vector<std::string> answers = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 2\r\nContent-Length: 0\r\n\r\n",
+    };
+    co_await coring::with_task_group([&](coring::task_group& tg) -> task<> {
+      tg.spawn([&]() -> task<> {
+        for (const std::string& a : answers) {
+          coring::tcp_stream s = co_await l.accept();
+          co_await coring_test::read_until(s, "\r\n\r\n");
+          co_await s.write_all(a);
+          co_await s.close();
+        }
+      });
+      http::client c;
+      for (const std::string& a : answers) {
+        INFO("response: " << a);
+        bool refused = false;
+        try {
+          co_await c.get(coring_test::url(port, "/"));
+        } catch (const http::protocol_error& e) {
+          refused = std::string_view(e.what()).find("invalid HTTP response") != std::string_view::npos;
+        }
+        CHECK(refused);
+      }
+    });
+  }());
+}

@@ -11,28 +11,17 @@
 //
 // Limits and timeouts are on by default; README "Limits and defaults" lists them all.
 //
-// Client (Python's requests / aiohttp shape):
-//
-//   coring::http::response r = co_await coring::http::get("http://127.0.0.1:8080/hello");
-//   r.raise_for_status();                      // throws status_error for 4xx / 5xx
-//   fmt::print("{} {}\n", r.status, r.body);
-//
-//   coring::http::client c(coring::http::client_options().max_connections(4));  // at most 4 sockets
-//   coring::http::header_map h{{"Content-Type", "text/plain"}};
-//   auto r2 = co_await c.request("POST", url, h, "data");
+// Client (Python's requests / aiohttp shape): http::get(url), client::request(method, url,
+// headers, body), `co_await http::request(...)`; see examples/http_get.cpp and
+// examples/http_client_request.cpp.
 //
 // (g++ 12 fails with "array used as initializer" on a braced list such as
 // {{"Content-Type", "text/plain"}} written inside a co_await expression — a compiler bug
 // with initializer_list temporaries in coroutines; build the header_map in a local first.)
 //
-// Server (the handler is a coroutine; each connection runs as a task-group child):
-//
-//   auto l = coring::tcp_listener::bind("127.0.0.1", 8080);
-//   co_await coring::http::serve(l, [](const coring::http::request& req)
-//                                       -> coring::task<coring::http::response> {
-//     if (req.path() != "/") co_return coring::http::response::text(404, "no such page\n");
-//     co_return coring::http::response::text(200, "hello\n");
-//   });   // runs until cancelled or drained (server_control)
+// Server: http::serve(listener, handler, options); the handler is a coroutine, each
+// connection runs as a task-group child; see examples/http_serve.cpp and, for a graceful
+// shutdown, examples/http_drain.cpp.
 //
 // Cancellation: every awaitable here is a cancellation point and may be wrapped in
 // coring::with_timeout or spawned in a task group. A cancelled client request closes the
@@ -89,9 +78,10 @@ class status_error : public std::runtime_error {
 // An ordered list of header fields. Names compare case-insensitively (as HTTP requires);
 // order and duplicates are kept as received.
 //
+// Example (examples/http_header_map.cpp):
 //   coring::http::header_map h{{"Accept", "text/plain"}};
 //   h.set("X-Id", "7");
-//   if (auto v = h.get("content-type")) fmt::print("{}\n", *v);
+//   if (auto v = h.get("x-id")) seen = *v;  // "7"
 class header_map {
  public:
   using field = std::pair<std::string, std::string>;
@@ -156,7 +146,8 @@ struct request {
   // Sends the request with default_client() and returns the response: see client::request
   // for what is added, cancellation and errors. Consumes the request.
   //
-  //   auto r = co_await coring::http::request("DELETE", "http://127.0.0.1:8080/k");
+  // Example (examples/http_request_await.cpp):
+  //   auto r = co_await coring::http::request("DELETE", url);
   class sender;
   sender operator co_await() &&;
 };
@@ -175,13 +166,16 @@ struct response {
   bool ok() const noexcept { return status < 400; }
   // Throws status_error when status is 4xx or 5xx; does nothing otherwise.
   //
-  //   auto r = co_await coring::http::get(url);
-  //   r.raise_for_status();
+  // Example (examples/http_get.cpp):
+  //   coring::http::response r = co_await coring::http::get(url);
+  //   r.raise_for_status();  // throws status_error for 4xx / 5xx
   void raise_for_status() const;
 
   // A response with a text/plain body ("text/plain; charset=utf-8").
   //
-  //   co_return coring::http::response::text(200, "hello\n");
+  // Example (examples/http_response.cpp):
+  //   auto r = coring::http::response::text(200, "hello\n");
+  //   auto j = coring::http::response::with_body(201, R"({"id": 7})", "application/json");
   static response text(int status, std::string body);
   // A response with the given body and Content-Type.
   static response with_body(int status, std::string body, std::string content_type);
@@ -265,20 +259,19 @@ class client {
   // Transfer-Encoding, repeated or invalid Content-Length, or a transfer coding other than
   // chunked are protocol_error too (status line 8 KiB, header section 64 KiB, 256 fields).
   //
-  //   auto r = co_await c.request("PUT", "http://127.0.0.1:8080/k", {}, "v");
+  // Example (examples/http_client_request.cpp):
+  //   coring::http::header_map h{{"Content-Type", "text/plain"}};  // built before the co_await
+  //   coring::http::response r = co_await c.request("PUT", url, h, "v");
   task<response> request(std::string method, std::string url, header_map headers = {}, std::string body = {});
 
   // Sends a request value (its target is the absolute URL); same as request(r.method,
-  // r.target, r.headers, r.body).
-  //
-  //   auto r = co_await c.send(coring::http::request("GET", url));
+  // r.target, r.headers, r.body): the same cancellation and errors.
   task<response> send(http::request r);
 
-  // request("GET", url, headers).
-  //
-  //   auto r = co_await c.get("http://127.0.0.1:8080/");
+  // request("GET", url, headers): the same cancellation and errors (example:
+  // examples/http_client_options.cpp).
   task<response> get(std::string url, header_map headers = {});
-  // request("POST", url, headers, body).
+  // request("POST", url, headers, body): the same cancellation and errors.
   task<response> post(std::string url, std::string body, header_map headers = {});
 
   // Closes every idle socket now (close(2), no await). Requests in flight are unaffected.
@@ -328,7 +321,10 @@ class request::sender {
 
 // default_client().get(url): like Python's requests.get.
 //
-//   auto r = co_await coring::with_timeout(2s, coring::http::get("http://127.0.0.1:8080/"));
+// Example (examples/http_get.cpp):
+//   coring::http::response r = co_await coring::http::get(url);
+//   r.raise_for_status();  // throws status_error for 4xx / 5xx
+// A timeout: co_await coring::with_timeout(2s, coring::http::get(url)).
 task<response> get(std::string url, header_map headers = {});
 
 // ---- server ----
@@ -513,10 +509,11 @@ class server_control {
 // zero or less; std::system_error from accept() other than the listener being closed
 // (EMFILE and similar resource errors are retried after a short pause instead).
 //
+// Example (examples/http_serve.cpp):
 //   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
 //     auto srv = tg.spawn(coring::http::serve(listener, handler), "http-server");
 //     co_await do_work();
-//     srv.cancel();   // shut the server down at once (server_control drains it gently)
+//     srv.cancel();  // shut the server down at once (server_control drains it gently)
 //   });
 task<void> serve(tcp_listener& listener, handler h, server_options opts);
 // serve() with default server_options. (An overload, not a default argument: g++ 12

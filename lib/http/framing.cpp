@@ -39,6 +39,11 @@ std::string_view trim(std::string_view s) noexcept {
 
 // ---- head_scanner ----
 
+bool head_scanner::status_code_ok() const noexcept {
+  if (word_len_ != 3 || word_[0] < '1' || word_[0] > '9') return false;
+  return word_[1] >= '0' && word_[1] <= '9' && word_[2] >= '0' && word_[2] <= '9';
+}
+
 std::size_t head_scanner::fail(int status, const char* why, std::size_t at) noexcept {
   status_ = status;
   why_ = why;
@@ -52,8 +57,12 @@ bool head_scanner::end_first_line() noexcept {
     fail(400, "a malformed request line (expected: method SP target SP version)", 0);
     return false;
   }
+  // A status line is version SP 3DIGIT [SP reason] (RFC 9112 4).
+  if (!request_ && (spaces_ == 0 || (spaces_ == 1 && !status_code_ok()))) {
+    fail(400, "a status line without a 3-digit status code", 0);
+    return false;
+  }
   if (spaces_ == 0) {
-    std::memcpy(first_word_, word_, sizeof word_);
     first_word_len_ = word_len_;
   }
   const std::string_view v = request_ ? std::string_view(word_, std::min(word_len_, sizeof word_))
@@ -101,6 +110,7 @@ std::size_t head_scanner::scan(const char* data, std::size_t n) noexcept {
           return fail(request_ ? 414 : 400, request_ ? "request line longer than the limit" : "status line longer than the limit", i);
         if (is_ctl(c)) return fail(400, "a control character in the start line", i);
         if (c == ' ') {
+          if (!request_ && spaces_ == 1 && !status_code_ok()) return fail(400, "a status code that is not 3 digits", i);
           if (spaces_++ == 0) {
             std::memcpy(first_word_, word_, sizeof word_);
             first_word_len_ = word_len_;

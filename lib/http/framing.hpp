@@ -57,6 +57,7 @@ class head_scanner {
   enum class state : unsigned char { start, start_cr, first_line, first_cr, line_begin, name, value, value_cr, end_cr, done };
   std::size_t fail(int status, const char* why, std::size_t at) noexcept;
   bool end_first_line() noexcept;
+  bool status_code_ok() const noexcept;  // the current word is a 3-digit status code
 
   bool request_;
   head_limits lim_;
