@@ -476,30 +476,101 @@ TEST_CASE("http: a malformed or truncated response is a protocol_error") {
   }());
 }
 
-TEST_CASE("http: a GET on a kept-alive socket the server closed is retried on a new one") {
+TEST_CASE("http: a POST on a kept-alive socket the server closed while idle goes out on a new connection") {
+  coring::run([]() -> task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    const auto port = l.local_port();
+    coring::event hung_up;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn([&]() -> task<> {
+        // Answers one request per connection but claims keep-alive, then hangs up (an
+        // nginx with a short keepalive_timeout).
+        for (int i = 0; i < 2; ++i) {
+          coring::tcp_stream s = co_await l.accept();
+          co_await read_until(s, "\r\n\r\nx");
+          co_await s.write_all(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{}", i));
+          co_await s.close();
+          hung_up.set();
+        }
+      });
+      http::client c;
+      http::response a = co_await c.post(url(port, "/"), "x");
+      CHECK(a.body == "0");
+      CHECK(c.statistics().idle == 1);
+      co_await hung_up.wait();
+      co_await coring::sleep(5ms);  // the FIN crosses loopback
+      http::response b = co_await c.post(url(port, "/"), "x");  // not idempotent: must not need a retry
+      CHECK(b.body == "1");
+      CHECK(c.statistics().stale_closed == 1);
+      CHECK(c.statistics().retries == 0);
+      CHECK(c.statistics().connections_opened == 2);
+      c.close_idle();
+    });
+  }());
+}
+
+TEST_CASE("http: a request whose reused socket closes before any response byte is retried only if idempotent") {
   coring::run([]() -> task<> {
     auto l = coring::tcp_listener::bind("127.0.0.1", 0);
     const auto port = l.local_port();
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       tg.spawn([&]() -> task<> {
-        // Answers one request per connection but claims keep-alive, then hangs up.
-        for (int i = 0; i < 2; ++i) {
+        // Each connection answers its first request, then reads the second and hangs up
+        // without answering (the server closed just as the client reused the socket).
+        for (int i = 0;; ++i) {
           coring::tcp_stream s = co_await l.accept();
           co_await read_until(s, "\r\n\r\n");
           co_await s.write_all(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{}", i));
+          co_await read_until(s, "\r\n\r\n");
           co_await s.close();
         }
       });
       http::client c;
       http::response a = co_await c.get(url(port, "/"));
       CHECK(a.body == "0");
-      CHECK(c.statistics().idle == 1);
-      co_await coring::sleep(5ms);  // let the hang-up happen first (the retry covers either order)
-      http::response b = co_await c.get(url(port, "/"));
+      http::response b = co_await c.get(url(port, "/"));  // lost on socket 0, re-sent on socket 1
       CHECK(b.body == "1");
       CHECK(c.statistics().retries == 1);
-      CHECK(c.statistics().connections_opened == 2);
+      // A POST in the same spot is not re-sent: the server may have acted on it.
+      REQUIRE_THROWS_AS(co_await c.post(url(port, "/"), ""), http::protocol_error);
+      CHECK(c.statistics().retries == 1);
       c.close_idle();
+      tg.cancel();
+    });
+  }());
+}
+
+TEST_CASE("http: the client honours the server's Keep-Alive timeout") {
+  coring::run([]() -> task<> {
+    auto h = [](const http::request&) -> task<http::response> {
+      auto r = http::response::text(200, "ok");
+      r.headers.set("Keep-Alive", "timeout=0");  // "do not reuse this connection"
+      co_return r;
+    };
+    co_await with_server(h, [&](std::uint16_t port) -> task<> {
+      http::client c;
+      for (int i = 0; i < 2; ++i) {
+        http::response r = co_await c.get(url(port, "/"));
+        CHECK(r.body == "ok");
+      }
+      CHECK(c.statistics().connections_opened == 2);
+      CHECK(c.statistics().connections_reused == 0);
+    });
+  }());
+}
+
+TEST_CASE("http: a client timeout names the request") {
+  coring::run([]() -> task<> {
+    co_await with_server(routes, [&](std::uint16_t port) -> task<> {
+      http::client c(http::client_options().timeout(50ms));
+      try {
+        co_await c.get(url(port, "/slow"));
+        FAIL("the slow request did not time out");
+      } catch (const coring::timeout_error& e) {
+        CHECK(std::string(e.what()) == fmt::format("GET {} timed out after 50 ms", url(port, "/slow")));
+      }
+      http::response ok = co_await c.get(url(port, "/hello"));  // the client is still usable
+      CHECK(ok.status == 200);
     });
   }());
 }

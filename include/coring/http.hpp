@@ -199,6 +199,8 @@ class client_options {
   client_options& max_connections(std::size_t n) noexcept { max_connections_ = n; return *this; }
   std::size_t max_connections() const noexcept { return max_connections_; }
   // An idle keep-alive socket older than this is closed instead of reused. Default 30 s.
+  // A server's `Keep-Alive: timeout=N` shortens it for that socket (to N - 1 s, so the
+  // socket is not reused just as the server closes it).
   client_options& idle_timeout(std::chrono::milliseconds d) noexcept { idle_timeout_ = d; return *this; }
   std::chrono::milliseconds idle_timeout() const noexcept { return idle_timeout_; }
   // A response whose body is larger than this fails with protocol_error. Default 64 MiB.
@@ -207,12 +209,19 @@ class client_options {
   // Sent as User-Agent unless the request sets one (empty: none). Default "coring-http/0.1".
   client_options& user_agent(std::string s) { user_agent_ = std::move(s); return *this; }
   const std::string& user_agent() const noexcept { return user_agent_; }
+  // A deadline for each whole request (waiting for a socket, connecting, sending,
+  // receiving). When it passes, the request fails with coring::timeout_error naming it:
+  // "GET http://127.0.0.1:8080/x timed out after 1 s". Default 0: none (wrap the call in
+  // coring::with_timeout for a deadline of your own).
+  client_options& timeout(std::chrono::milliseconds d) noexcept { timeout_ = d; return *this; }
+  std::chrono::milliseconds timeout() const noexcept { return timeout_; }
 
  private:
   std::size_t max_connections_ = 16;
   std::chrono::milliseconds idle_timeout_{30'000};
   std::size_t max_body_size_ = std::size_t{64} << 20;
   std::string user_agent_ = "coring-http/0.1";
+  std::chrono::milliseconds timeout_{0};
 };
 
 // Counters for logs and tests.
@@ -221,6 +230,7 @@ struct client_statistics {
   std::uint64_t connections_opened = 0;  // TCP connections made
   std::uint64_t connections_reused = 0;  // requests sent on a kept-alive connection
   std::uint64_t retries = 0;             // idempotent requests re-sent after a stale keep-alive socket failed
+  std::uint64_t stale_closed = 0;        // idle sockets found closed by the server before reuse (never used)
   std::size_t idle = 0;                  // idle sockets in the pool now
   std::size_t in_use = 0;                // requests holding a socket now
 };
@@ -232,10 +242,12 @@ struct client_statistics {
 //
 // Connection reuse: a response read completely on a connection both sides keep alive
 // returns the socket to the pool; anything else (an error, a cancellation, Connection:
-// close, a body ended by EOF) closes it. When a reused socket turns out to be closed by the
-// server before any byte of the response arrived, an idempotent request (GET, HEAD, PUT,
-// DELETE, OPTIONS, TRACE) is sent once more on a new connection; other methods get the
-// error.
+// close, a body ended by EOF) closes it. Before an idle socket is reused, the client checks
+// (a non-blocking peek on the ring) that the server has not closed it meanwhile, and drops
+// it if so, so a request — a POST too — is not sent on a connection already closed by an
+// idle server. If the server closes it in the instant between that check and the request
+// (nothing of the response arrived), an idempotent request (GET, HEAD, PUT, DELETE,
+// OPTIONS, TRACE) is sent once more on a new connection; other methods get the error.
 class client {
  public:
   // Errors: std::invalid_argument when max_connections is 0.
@@ -258,6 +270,8 @@ class client {
   // obs-fold, control characters in a value, Content-Length together with
   // Transfer-Encoding, repeated or invalid Content-Length, or a transfer coding other than
   // chunked are protocol_error too (status line 8 KiB, header section 64 KiB, 256 fields).
+  // With client_options::timeout set, a request still running at that deadline fails with
+  // coring::timeout_error whose what() names it ("GET http://h:1/x timed out after 1 s").
   //
   // Example (examples/http_client_request.cpp):
   //   coring::http::header_map h{{"Content-Type", "text/plain"}};  // built before the co_await
@@ -283,13 +297,16 @@ class client {
  private:
   struct idle_conn {
     tcp_stream stream;
-    time_point since;
+    time_point since;    // pooled at
+    time_point expires;  // reused only before (idle_timeout, or the server's Keep-Alive timeout)
   };
+  // One request without the client's own timeout (request() adds it).
+  task<response> exchange_once(std::string method, std::string url, header_map headers, std::string body);
   // A kept-alive socket to `key` ("host:port") that is not too old, if any (newest first).
   std::optional<tcp_stream> take_idle(const std::string& key);
   // Closes the oldest idle socket when opening one more would exceed max_connections.
   void make_room() noexcept;
-  void put_idle(const std::string& key, tcp_stream s);
+  void put_idle(const std::string& key, tcp_stream s, duration allowance);
   void drop_idle(const std::string& key) noexcept;
 
   client_options opts_;
