@@ -305,7 +305,10 @@ int message_parser::check_head() {
     if (!other.empty()) return reject(501, fmt::format("transfer coding '{}' is not implemented", other));
   }
   // Defence in depth: http_parser must frame the body exactly as checked above.
-  if (has_te != ((p_.flags & F_CHUNKED) != 0) || (lengths == 1 && !has_te && p_.content_length != len))
+  // (It also matches field names by prefix in places: "Transfer-Encoding+" counts for it.)
+  const bool parser_te = p_.uses_transfer_encoding != 0, parser_cl = (p_.flags & F_CONTENTLENGTH) != 0;
+  if (has_te != parser_te || has_te != ((p_.flags & F_CHUNKED) != 0) || (lengths == 1) != parser_cl ||
+      (lengths == 1 && p_.content_length != len))
     return reject(400, "ambiguous message framing");
   if (req && lengths == 1 && len > max_body_)
     return reject(413, fmt::format("body larger than the limit of {} bytes", max_body_));
@@ -423,6 +426,11 @@ message_parser::event message_parser::feed_eof() {
   std::size_t parsed = 0;
   static const char none = '\0';
   const event e = execute(&none, 0, parsed);
+  const int st = static_cast<int>(p_.status_code);
+  if (e == event::message && p_.type == HTTP_RESPONSE && st >= 100 && st < 200 && st != 101) {
+    reject(400, "the connection closed after an interim (1xx) response");
+    return event::error;
+  }
   if (e == event::more) {
     reject(400, "the connection closed before the message was complete");
     return event::error;
