@@ -429,7 +429,7 @@ class server_options {
   // Updated as the server runs; must outlive serve(). Default none.
   server_options& stats(server_statistics* s) noexcept { stats_ = s; return *this; }
   server_statistics* stats() const noexcept { return stats_; }
-  // Lets another task drain the server (see server_control); must outlive serve().
+  // Lets another task drain the server (see server_control). Default none.
   server_options& control(server_control* c) noexcept { control_ = c; return *this; }
   server_control* control() const noexcept { return control_; }
 
@@ -479,6 +479,8 @@ class server_control {
   server_control() noexcept {}
   server_control(const server_control&) = delete;
   server_control& operator=(const server_control&) = delete;
+  // Detaches from running servers (they keep serving until cancelled or their listener
+  // closes); a drain already started goes on.
   ~server_control();
 
   // Starts draining every serve() using this control, with `grace` until what remains is

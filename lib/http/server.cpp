@@ -32,6 +32,7 @@ struct conn_state {
 struct serve_state {
   const server_options& opts;
   const handler& h;
+  server_control* control;            // null once the control is destroyed
   semaphore slots;
   std::list<conn_state*> conns;
   cancel_scope* accepting = nullptr;  // the accept loop's scope (a drain cancels it)
@@ -40,14 +41,14 @@ struct serve_state {
   time_point drain_deadline{};
 
   serve_state(const server_options& o, const handler& hh)
-      : opts(o), h(hh), slots(static_cast<std::ptrdiff_t>(o.max_connections())) {
-    if (server_control* c = opts.control()) {
+      : opts(o), h(hh), control(o.control()), slots(static_cast<std::ptrdiff_t>(o.max_connections())) {
+    if (server_control* c = control) {
       c->servers_.push_back(this);
       if (c->draining_) start_drain(c->deadline_);
     }
   }
   ~serve_state() {
-    if (server_control* c = opts.control()) std::erase(c->servers_, this);
+    if (control) std::erase(control->servers_, this);
   }
   serve_state(const serve_state&) = delete;
   serve_state& operator=(const serve_state&) = delete;
@@ -65,7 +66,10 @@ struct serve_state {
 
 }  // namespace detail
 
-server_control::~server_control() = default;
+// A control destroyed while a server still runs just stops being able to drain it.
+server_control::~server_control() {
+  for (detail::serve_state* s : servers_) s->control = nullptr;
+}
 
 void server_control::drain_until(time_point deadline) {
   if (draining_ && deadline >= deadline_) return;
