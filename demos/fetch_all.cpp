@@ -55,7 +55,7 @@ coring::task<> demo_fetch_all() {
   const std::string base = fmt::format("http://127.0.0.1:{}", listener.local_port());
   http::server_statistics server_stats;
   http::server_options server_opts;
-  server_opts.stats = &server_stats;
+  server_opts.stats(&server_stats);
 
   std::vector<std::string> urls;
   for (int i = 1; i <= 11; ++i) urls.push_back(fmt::format("{}/item/{}", base, 2 + i % 4 * 3));

@@ -3,31 +3,25 @@
 // library does not depend on it).
 //
 // Plain http:// only: there is no TLS. An https:// URL is rejected with
-// std::invalid_argument. Messages are parsed by Node's http_parser (Debian's
-// libhttp-parser-dev), never by hand.
+// std::invalid_argument. Message heads are first checked byte by byte against RFC 9112
+// (no whitespace before a colon, no obs-fold, no control characters in values, size
+// limits), then parsed by Node's http_parser (Debian's libhttp-parser-dev), and the two
+// must agree on how the body is framed; anything ambiguous is refused. That framing code
+// works on bytes alone (no sockets) and is fuzzed with libFuzzer (tests/fuzz, ./run fuzz).
 //
-// Client (Python's requests / aiohttp shape):
+// Limits and timeouts are on by default; README "Limits and defaults" lists them all.
 //
-//   coring::http::response r = co_await coring::http::get("http://127.0.0.1:8080/hello");
-//   r.raise_for_status();                      // throws status_error for 4xx / 5xx
-//   fmt::print("{} {}\n", r.status, r.body);
-//
-//   coring::http::client c({.max_connections = 4});   // keep-alive pool, at most 4 sockets
-//   coring::http::header_map h{{"Content-Type", "text/plain"}};
-//   auto r2 = co_await c.request("POST", url, h, "data");
+// Client (Python's requests / aiohttp shape): http::get(url), client::request(method, url,
+// headers, body), `co_await http::request(...)`; see examples/http_get.cpp and
+// examples/http_client_request.cpp.
 //
 // (g++ 12 fails with "array used as initializer" on a braced list such as
 // {{"Content-Type", "text/plain"}} written inside a co_await expression — a compiler bug
 // with initializer_list temporaries in coroutines; build the header_map in a local first.)
 //
-// Server (the handler is a coroutine; each connection runs as a task-group child):
-//
-//   auto l = coring::tcp_listener::bind("127.0.0.1", 8080);
-//   co_await coring::http::serve(l, [](const coring::http::request& req)
-//                                       -> coring::task<coring::http::response> {
-//     if (req.path() != "/") co_return coring::http::response::text(404, "no such page\n");
-//     co_return coring::http::response::text(200, "hello\n");
-//   });   // runs until cancelled; then every connection is closed
+// Server: http::serve(listener, handler, options); the handler is a coroutine, each
+// connection runs as a task-group child; see examples/http_serve.cpp and, for a graceful
+// shutdown, examples/http_drain.cpp.
 //
 // Cancellation: every awaitable here is a cancellation point and may be wrapped in
 // coring::with_timeout or spawned in a task group. A cancelled client request closes the
@@ -84,9 +78,10 @@ class status_error : public std::runtime_error {
 // An ordered list of header fields. Names compare case-insensitively (as HTTP requires);
 // order and duplicates are kept as received.
 //
+// Example (examples/http_header_map.cpp):
 //   coring::http::header_map h{{"Accept", "text/plain"}};
 //   h.set("X-Id", "7");
-//   if (auto v = h.get("content-type")) fmt::print("{}\n", *v);
+//   if (auto v = h.get("x-id")) seen = *v;  // "7"
 class header_map {
  public:
   using field = std::pair<std::string, std::string>;
@@ -151,7 +146,8 @@ struct request {
   // Sends the request with default_client() and returns the response: see client::request
   // for what is added, cancellation and errors. Consumes the request.
   //
-  //   auto r = co_await coring::http::request("DELETE", "http://127.0.0.1:8080/k");
+  // Example (examples/http_request_await.cpp):
+  //   auto r = co_await coring::http::request("DELETE", url);
   class sender;
   sender operator co_await() &&;
 };
@@ -170,13 +166,16 @@ struct response {
   bool ok() const noexcept { return status < 400; }
   // Throws status_error when status is 4xx or 5xx; does nothing otherwise.
   //
-  //   auto r = co_await coring::http::get(url);
-  //   r.raise_for_status();
+  // Example (examples/http_get.cpp):
+  //   coring::http::response r = co_await coring::http::get(url);
+  //   r.raise_for_status();  // throws status_error for 4xx / 5xx
   void raise_for_status() const;
 
   // A response with a text/plain body ("text/plain; charset=utf-8").
   //
-  //   co_return coring::http::response::text(200, "hello\n");
+  // Example (examples/http_response.cpp):
+  //   auto r = coring::http::response::text(200, "hello\n");
+  //   auto j = coring::http::response::with_body(201, R"({"id": 7})", "application/json");
   static response text(int status, std::string body);
   // A response with the given body and Content-Type.
   static response with_body(int status, std::string body, std::string content_type);
@@ -184,16 +183,45 @@ struct response {
 
 // ---- client ----
 
-struct client_options {
+// Settings of a client. A class with setters rather than a struct, so that it can never be
+// written as an aggregate temporary (`{.max_connections = 4}`) that g++ 12 destroys twice
+// inside a co_await expression; each setter returns *this, so settings chain.
+//
+// Example (examples/http_client_options.cpp):
+//   coring::http::client c(coring::http::client_options().max_connections(4).idle_timeout(5s));
+class client_options {
+ public:
+  client_options() noexcept {}
+
   // Sockets open at once (in use or idle, all hosts together). A request that finds every
-  // socket busy waits, FIFO, for one (a coring::semaphore). Must be at least 1.
-  std::size_t max_connections = 16;
-  // An idle keep-alive socket older than this is closed instead of reused.
-  std::chrono::milliseconds idle_timeout{30'000};
-  // A response whose body is larger than this fails with protocol_error.
-  std::size_t max_body_size = std::size_t{64} << 20;
-  // Sent as User-Agent unless the request sets one.
-  std::string user_agent = "coring-http/0.1";
+  // socket busy waits, FIFO, for one (a coring::semaphore). Default 16; must be at least 1
+  // (the client constructor throws std::invalid_argument for 0).
+  client_options& max_connections(std::size_t n) noexcept { max_connections_ = n; return *this; }
+  std::size_t max_connections() const noexcept { return max_connections_; }
+  // An idle keep-alive socket older than this is closed instead of reused. Default 30 s.
+  // A server's `Keep-Alive: timeout=N` shortens it for that socket (to N - 1 s, so the
+  // socket is not reused just as the server closes it).
+  client_options& idle_timeout(std::chrono::milliseconds d) noexcept { idle_timeout_ = d; return *this; }
+  std::chrono::milliseconds idle_timeout() const noexcept { return idle_timeout_; }
+  // A response whose body is larger than this fails with protocol_error. Default 64 MiB.
+  client_options& max_body_size(std::size_t n) noexcept { max_body_size_ = n; return *this; }
+  std::size_t max_body_size() const noexcept { return max_body_size_; }
+  // Sent as User-Agent unless the request sets one (empty: none). Default "coring-http/0.1".
+  client_options& user_agent(std::string s) { user_agent_ = std::move(s); return *this; }
+  const std::string& user_agent() const noexcept { return user_agent_; }
+  // A deadline for each whole request (waiting for a socket, connecting, sending,
+  // receiving). When it passes, the request fails with coring::timeout_error naming it:
+  // "GET http://127.0.0.1:8080/x timed out after 1 s". Default 0: none (wrap the call in
+  // coring::with_timeout for a deadline of your own).
+  client_options& timeout(std::chrono::milliseconds d) noexcept { timeout_ = d; return *this; }
+  std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+
+ private:
+  std::size_t max_connections_ = 16;
+  std::chrono::milliseconds idle_timeout_{30'000};
+  std::size_t max_body_size_ = std::size_t{64} << 20;
+  std::string user_agent_ = "coring-http/0.1";
+  std::chrono::milliseconds timeout_{0};
 };
 
 // Counters for logs and tests.
@@ -202,6 +230,7 @@ struct client_statistics {
   std::uint64_t connections_opened = 0;  // TCP connections made
   std::uint64_t connections_reused = 0;  // requests sent on a kept-alive connection
   std::uint64_t retries = 0;             // idempotent requests re-sent after a stale keep-alive socket failed
+  std::uint64_t stale_closed = 0;        // idle sockets found closed by the server before reuse (never used)
   std::size_t idle = 0;                  // idle sockets in the pool now
   std::size_t in_use = 0;                // requests holding a socket now
 };
@@ -213,14 +242,16 @@ struct client_statistics {
 //
 // Connection reuse: a response read completely on a connection both sides keep alive
 // returns the socket to the pool; anything else (an error, a cancellation, Connection:
-// close, a body ended by EOF) closes it. When a reused socket turns out to be closed by the
-// server before any byte of the response arrived, an idempotent request (GET, HEAD, PUT,
-// DELETE, OPTIONS, TRACE) is sent once more on a new connection; other methods get the
-// error.
+// close, a body ended by EOF) closes it. Before an idle socket is reused, the client checks
+// (a non-blocking peek on the ring) that the server has not closed it meanwhile, and drops
+// it if so, so a request — a POST too — is not sent on a connection already closed by an
+// idle server. If the server closes it in the instant between that check and the request
+// (nothing of the response arrived), an idempotent request (GET, HEAD, PUT, DELETE,
+// OPTIONS, TRACE) is sent once more on a new connection; other methods get the error.
 class client {
  public:
   // Errors: std::invalid_argument when max_connections is 0.
-  explicit client(client_options opts = {});
+  explicit client(client_options opts = client_options());
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -234,22 +265,27 @@ class client {
   // Errors: std::invalid_argument for a bad URL, an https:// URL (no TLS here), a method
   // or header with illegal characters; std::system_error from connect/send/recv;
   // std::system_error in coring::resolver_category() for unknown host names; protocol_error
-  // for a malformed or truncated response or one over max_body_size.
+  // for a malformed or truncated response or one over max_body_size. Responses are held to
+  // the same RFC 9112 head rules as the server's requests: whitespace before a colon,
+  // obs-fold, control characters in a value, Content-Length together with
+  // Transfer-Encoding, repeated or invalid Content-Length, or a transfer coding other than
+  // chunked are protocol_error too (status line 8 KiB, header section 64 KiB, 256 fields).
+  // With client_options::timeout set, a request still running at that deadline fails with
+  // coring::timeout_error whose what() names it ("GET http://h:1/x timed out after 1 s").
   //
-  //   auto r = co_await c.request("PUT", "http://127.0.0.1:8080/k", {}, "v");
+  // Example (examples/http_client_request.cpp):
+  //   coring::http::header_map h{{"Content-Type", "text/plain"}};  // built before the co_await
+  //   coring::http::response r = co_await c.request("PUT", url, h, "v");
   task<response> request(std::string method, std::string url, header_map headers = {}, std::string body = {});
 
   // Sends a request value (its target is the absolute URL); same as request(r.method,
-  // r.target, r.headers, r.body).
-  //
-  //   auto r = co_await c.send(coring::http::request("GET", url));
+  // r.target, r.headers, r.body): the same cancellation and errors.
   task<response> send(http::request r);
 
-  // request("GET", url, headers).
-  //
-  //   auto r = co_await c.get("http://127.0.0.1:8080/");
+  // request("GET", url, headers): the same cancellation and errors (example:
+  // examples/http_client_options.cpp).
   task<response> get(std::string url, header_map headers = {});
-  // request("POST", url, headers, body).
+  // request("POST", url, headers, body): the same cancellation and errors.
   task<response> post(std::string url, std::string body, header_map headers = {});
 
   // Closes every idle socket now (close(2), no await). Requests in flight are unaffected.
@@ -261,13 +297,16 @@ class client {
  private:
   struct idle_conn {
     tcp_stream stream;
-    time_point since;
+    time_point since;    // pooled at
+    time_point expires;  // reused only before (idle_timeout, or the server's Keep-Alive timeout)
   };
+  // One request without the client's own timeout (request() adds it).
+  task<response> exchange_once(std::string method, std::string url, header_map headers, std::string body);
   // A kept-alive socket to `key` ("host:port") that is not too old, if any (newest first).
   std::optional<tcp_stream> take_idle(const std::string& key);
   // Closes the oldest idle socket when opening one more would exceed max_connections.
   void make_room() noexcept;
-  void put_idle(const std::string& key, tcp_stream s);
+  void put_idle(const std::string& key, tcp_stream s, duration allowance);
   void drop_idle(const std::string& key) noexcept;
 
   client_options opts_;
@@ -299,7 +338,10 @@ class request::sender {
 
 // default_client().get(url): like Python's requests.get.
 //
-//   auto r = co_await coring::with_timeout(2s, coring::http::get("http://127.0.0.1:8080/"));
+// Example (examples/http_get.cpp):
+//   coring::http::response r = co_await coring::http::get(url);
+//   r.raise_for_status();  // throws status_error for 4xx / 5xx
+// A timeout: co_await coring::with_timeout(2s, coring::http::get(url)).
 task<response> get(std::string url, header_map headers = {});
 
 // ---- server ----
@@ -308,53 +350,193 @@ task<response> get(std::string url, header_map headers = {});
 // std::exception sends 500 Internal Server Error (and keeps the connection).
 using handler = std::function<task<response>(const request&)>;
 
-// Counters a server updates as it runs (pass a pointer in server_options).
+// Counters a server updates as it runs (pass a pointer with server_options::stats).
 struct server_statistics {
-  std::uint64_t connections = 0;     // connections accepted
-  std::size_t open = 0;              // connections open now
-  std::uint64_t requests = 0;        // requests answered (any status)
-  std::uint64_t bad_requests = 0;    // malformed requests (answered 400/413, then closed)
-  std::uint64_t handler_errors = 0;  // handler exceptions (answered 500)
+  std::uint64_t connections = 0;        // connections accepted
+  std::size_t open = 0;                 // connections open now
+  std::uint64_t requests = 0;           // requests answered (any status)
+  std::uint64_t bad_requests = 0;       // malformed requests (answered 400/413/414/431/501/505, then closed)
+  std::uint64_t handler_errors = 0;     // handler exceptions or unsendable responses (answered 500)
   std::uint64_t connection_errors = 0;  // connections that ended with an I/O error (reset...)
+  std::uint64_t header_timeouts = 0;    // request heads cut by header_timeout (answered 408)
+  std::uint64_t body_timeouts = 0;      // request bodies cut by the body deadline (answered 408)
+  std::uint64_t write_timeouts = 0;     // responses cut by the write deadline (connection closed)
+  std::uint64_t idle_timeouts = 0;      // keep-alive connections closed after idle_timeout
+  std::uint64_t accept_waits = 0;       // times the accept loop stopped at max_connections
+  std::uint64_t drain_cancelled = 0;    // connections still busy at a drain deadline (cancelled)
 };
 
-struct server_options {
-  // A request body larger than this is answered 413 and the connection closed.
-  std::size_t max_body_size = std::size_t{16} << 20;
-  // A connection that sends nothing for this long is closed (between requests and while a
-  // request is being received).
-  std::chrono::milliseconds idle_timeout{60'000};
-  // Sent as Server unless the response sets one (empty: no Server header).
-  std::string server_name = "coring";
-  // Updated as the server runs; must outlive serve(). Optional.
-  server_statistics* stats = nullptr;
+class server_control;
+
+// Settings of serve(): limits, timeouts, statistics and the drain control. Every defence
+// is on by default. A class with setters rather than a struct, so it can never be written
+// as an aggregate temporary inside a co_await expression (which g++ 12 destroys twice);
+// each setter returns *this, so settings chain, also inside the await.
+//
+// Example (examples/http_options.cpp):
+//   co_await coring::http::serve(l, hello, coring::http::server_options().header_timeout(5s).stats(&st).control(&ctl));
+//
+// Timeouts (each a deadline for a whole phase, never restarted by a read or a write, so a
+// client sending or reading one byte at a time is cut like a silent one):
+//   header_timeout  from accepting the connection (or from the first byte of a later
+//                   request) to the end of the request head; then 408 and close.
+//   body_timeout    from the end of the head to the end of the body, plus one second per
+//                   min_transfer_rate bytes received; then 408 and close.
+//   write_timeout   for writing one response (also 100 Continue and error answers), plus
+//                   one second per min_transfer_rate bytes of it; then the connection closes.
+//   idle_timeout    between keep-alive requests (after a response, before the next
+//                   request's first byte); then the connection closes silently.
+// The handler's own running time is not limited: wrap its work in coring::with_timeout.
+class server_options {
+ public:
+  server_options() noexcept {}
+
+  // A request body larger than this is answered 413 and the connection closed (checked
+  // against Content-Length before the body is read). Default 16 MiB.
+  server_options& max_body_size(std::size_t n) noexcept { max_body_size_ = n; return *this; }
+  std::size_t max_body_size() const noexcept { return max_body_size_; }
+  // The request line (method, target, version) longer than this gets 414. Default 8 KiB.
+  server_options& max_request_line(std::size_t n) noexcept { max_request_line_ = n; return *this; }
+  std::size_t max_request_line() const noexcept { return max_request_line_; }
+  // A header section (field lines and the empty line) larger than this, or with more
+  // fields than max_header_count, gets 431. Defaults 16 KiB and 100 fields.
+  server_options& max_header_size(std::size_t n) noexcept { max_header_size_ = n; return *this; }
+  std::size_t max_header_size() const noexcept { return max_header_size_; }
+  server_options& max_header_count(std::size_t n) noexcept { max_header_count_ = n; return *this; }
+  std::size_t max_header_count() const noexcept { return max_header_count_; }
+  // Timeouts: see the class comment. Defaults 10 s, 30 s, 30 s, 60 s.
+  server_options& header_timeout(std::chrono::milliseconds d) noexcept { header_timeout_ = d; return *this; }
+  std::chrono::milliseconds header_timeout() const noexcept { return header_timeout_; }
+  server_options& body_timeout(std::chrono::milliseconds d) noexcept { body_timeout_ = d; return *this; }
+  std::chrono::milliseconds body_timeout() const noexcept { return body_timeout_; }
+  server_options& write_timeout(std::chrono::milliseconds d) noexcept { write_timeout_ = d; return *this; }
+  std::chrono::milliseconds write_timeout() const noexcept { return write_timeout_; }
+  server_options& idle_timeout(std::chrono::milliseconds d) noexcept { idle_timeout_ = d; return *this; }
+  std::chrono::milliseconds idle_timeout() const noexcept { return idle_timeout_; }
+  // The slowest transfer rate (bytes per second) the body and write deadlines allow for
+  // beyond their base timeout, so a large body is not cut at 30 s. Default 64 KiB/s; 0
+  // disables the extension.
+  server_options& min_transfer_rate(std::size_t bytes_per_second) noexcept { min_rate_ = bytes_per_second; return *this; }
+  std::size_t min_transfer_rate() const noexcept { return min_rate_; }
+  // Connections served at once. At the limit serve() stops calling accept(), so further
+  // connections wait in the kernel's listen backlog (and are refused by the kernel when it
+  // is full) instead of costing descriptors. Default 1000; must be at least 1.
+  server_options& max_connections(std::size_t n) noexcept { max_connections_ = n; return *this; }
+  std::size_t max_connections() const noexcept { return max_connections_; }
+  // Sent as Server unless the response sets one (empty: no Server header). Default "coring".
+  server_options& server_name(std::string s) { server_name_ = std::move(s); return *this; }
+  const std::string& server_name() const noexcept { return server_name_; }
+  // Updated as the server runs; must outlive serve(). Default none.
+  server_options& stats(server_statistics* s) noexcept { stats_ = s; return *this; }
+  server_statistics* stats() const noexcept { return stats_; }
+  // Lets another task drain the server (see server_control). Default none.
+  server_options& control(server_control* c) noexcept { control_ = c; return *this; }
+  server_control* control() const noexcept { return control_; }
+
+ private:
+  std::size_t max_body_size_ = std::size_t{16} << 20;
+  std::size_t max_request_line_ = 8 * 1024;
+  std::size_t max_header_size_ = 16 * 1024;
+  std::size_t max_header_count_ = 100;
+  std::chrono::milliseconds header_timeout_{10'000};
+  std::chrono::milliseconds body_timeout_{30'000};
+  std::chrono::milliseconds write_timeout_{30'000};
+  std::chrono::milliseconds idle_timeout_{60'000};
+  std::size_t min_rate_ = 64 * 1024;
+  std::size_t max_connections_ = 1000;
+  std::string server_name_ = "coring";
+  server_statistics* stats_ = nullptr;
+  server_control* control_ = nullptr;
+};
+
+namespace detail {
+struct serve_state;
+}
+
+// Graceful shutdown of serve(): give the server a server_control (server_options::control)
+// and call drain() from any task on the same thread (a signal handler task, a handler, a
+// test). Draining:
+//   1. stops accepting (the listener stays open and owned by the caller; connections not
+//      yet accepted stay in its backlog);
+//   2. closes idle connections at once: keep-alive connections waiting for their next
+//      request, and accepted connections that have not sent a byte;
+//   3. lets requests in flight finish: each gets its full response with Connection: close,
+//      and its connection is then closed;
+//   4. at the deadline, cancels whatever remains (handlers included) and closes it.
+// serve() then returns normally. One control may drain several serve() calls; a serve()
+// started with a control that is already draining returns at once.
+//
+// Example (examples/http_drain.cpp):
+//   coring::http::server_control ctl;
+//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+//     tg.spawn(coring::http::serve(l, hello, coring::http::server_options().control(&ctl)));
+//     coring::http::response r = co_await c.get(url);  // served as usual
+//     ok = r.status == 200;
+//     ctl.drain(5s);  // serve() returns once the connection above is closed
+//   });
+class server_control {
+ public:
+  server_control() noexcept {}
+  server_control(const server_control&) = delete;
+  server_control& operator=(const server_control&) = delete;
+  // Detaches from running servers (they keep serving until cancelled or their listener
+  // closes); a drain already started goes on.
+  ~server_control();
+
+  // Starts draining every serve() using this control, with `grace` until what remains is
+  // cancelled; returns at once (not awaitable: a handler may call it). A second call can
+  // only bring the deadline earlier. Errors: std::invalid_argument for a negative grace.
+  void drain(std::chrono::milliseconds grace);
+  // drain() with an absolute deadline (coring::clock).
+  void drain_until(time_point deadline);
+  // drain() was called.
+  bool draining() const noexcept { return draining_; }
+
+ private:
+  friend struct detail::serve_state;
+  std::vector<detail::serve_state*> servers_;
+  time_point deadline_{};
+  bool draining_ = false;
 };
 
 // Accepts connections on `listener` and answers their requests with `h`, each connection
-// in its own task-group child (keep-alive; pipelined requests are answered in order).
-// Responses carry Content-Length (HEAD gets the headers only). Malformed requests get 400
-// Bad Request (413 for an oversized body) and the connection is closed; a handler that
-// throws gets 500; an I/O error ends only its connection. `Expect: 100-continue` is
-// answered.
-// Runs until cancelled, or until the listener is closed (then it returns after closing
-// every connection). The listener stays owned by the caller.
-// Cancellation: cancelling serve() cancels every connection (and running handlers), closes
-// their sockets, waits for them, and rethrows coring::cancelled.
-// Errors: std::system_error from accept() other than the listener being closed (EMFILE
-// and similar resource errors are retried after a short pause instead).
+// in its own task-group child (keep-alive; pipelined requests are answered in order, one
+// at a time). Responses carry Content-Length, except 204 and 304; HEAD, 204 and 304
+// responses never carry a body; a response never has both Content-Length and
+// Transfer-Encoding (the handler's framing fields are replaced). `Expect: 100-continue`
+// is answered before the body is read.
 //
+// Requests are checked as RFC 9112 requires, and refused with the connection closed:
+//   400  malformed syntax; whitespace between a field name and its colon; obs-fold (a
+//        line starting with whitespace); a CR, LF, NUL or other control character in a
+//        field value; a missing (HTTP/1.1) or repeated Host; an invalid or repeated
+//        Content-Length; Content-Length together with Transfer-Encoding; a
+//        Transfer-Encoding that does not end in chunked, or in HTTP/1.0;
+//   408  the head or body did not arrive before its deadline (server_options);
+//   413  a body over max_body_size;   414  a request line over max_request_line;
+//   431  a header section over max_header_size / max_header_count;
+//   501  an unknown method, or a transfer coding other than chunked (gzip, ...);
+//   505  an HTTP version other than 1.x.
+// A handler that throws, or returns a response that cannot be sent (a status outside
+// 200-999), gets 500 and the connection is kept; an I/O error ends only its connection.
+//
+// Returns when drained (server_control) or when the listener is closed (after closing
+// every connection). The listener stays owned by the caller.
+// Cancellation: cancelling serve() cancels every connection (and running handlers),
+// closes their sockets, waits for them, and rethrows coring::cancelled.
+// Errors: std::invalid_argument for an empty handler, max_connections 0 or a timeout of
+// zero or less; std::system_error from accept() other than the listener being closed
+// (EMFILE and similar resource errors are retried after a short pause instead).
+//
+// Example (examples/http_serve.cpp):
 //   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
 //     auto srv = tg.spawn(coring::http::serve(listener, handler), "http-server");
 //     co_await do_work();
-//     srv.cancel();   // shut the server down
+//     srv.cancel();  // shut the server down at once (server_control drains it gently)
 //   });
 task<void> serve(tcp_listener& listener, handler h, server_options opts);
-// serve() with default server_options.
-//
-// (Why an overload and not a default argument: g++ 12 destroys an aggregate temporary
-// written inside a co_await expression twice — `co_await serve(l, h, {.stats = &st})` or a
-// defaulted `= {}` argument double-frees. With the three-argument form, pass a named
-// server_options variable.)
+// serve() with default server_options. (An overload, not a default argument: g++ 12
+// destroys a defaulted class argument of a coroutine twice in some co_await forms.)
 task<void> serve(tcp_listener& listener, handler h);
 
 // The standard reason phrase of a status code ("Not Found"), "Unknown" if there is none.

@@ -6,8 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "coring/cancel.hpp"
+#include "coring/errors.hpp"
 #include "coring/http.hpp"
-#include "parser.hpp"
+#include "framing.hpp"
 
 namespace coring::http {
 
@@ -65,6 +67,44 @@ target parse_url(const std::string& url) {
   return t;
 }
 
+// How long a socket may stay in the pool: the client's idle_timeout, shortened by the
+// server's "Keep-Alive: timeout=N" (minus a second, so it is not reused as the server
+// closes it).
+duration keep_alive_allowance(const header_map& h, std::chrono::milliseconds idle) {
+  duration d = idle;
+  const auto ka = h.get("Keep-Alive");
+  if (!ka) return d;
+  const auto at = ka->find("timeout=");
+  if (at == std::string_view::npos) return d;
+  long long secs = 0;
+  std::size_t i = at + 8, digits = 0;
+  for (; i < ka->size() && (*ka)[i] >= '0' && (*ka)[i] <= '9' && digits < 9; ++i, ++digits)
+    secs = secs * 10 + ((*ka)[i] - '0');
+  if (digits == 0) return d;
+  const duration server = std::chrono::seconds(secs);
+  const duration margin = server > std::chrono::seconds(2) ? duration(std::chrono::seconds(1)) : server / 2;
+  return std::min(d, server - margin);
+}
+
+// A pooled socket is reusable while the server has neither closed it nor sent anything
+// (a peek that would block). One recv on the ring with MSG_PEEK | MSG_DONTWAIT.
+task<bool> still_open(tcp_stream& s) {
+  char byte;
+  try {
+    co_await coring::detail::recv_op(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  } catch (const std::system_error& e) {
+    co_return e.code() == std::errc::resource_unavailable_try_again;
+  }
+  co_return false;  // EOF, or bytes nobody asked for
+}
+
+// "250 ms", "1 s", "1.5 s" for timeout messages.
+std::string describe(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return fmt::format("{} s", d.count() / 1000);
+  if (d.count() > 1000) return fmt::format("{:.1f} s", static_cast<double>(d.count()) / 1000.0);
+  return fmt::format("{} ms", d.count());
+}
+
 bool idempotent(std::string_view m) noexcept {
   for (std::string_view x : {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
     if (m == x) return true;
@@ -77,49 +117,48 @@ struct exchange_info {
   bool keep = false;       // the socket may be reused
 };
 
+// A response head may be larger than a request head (long Set-Cookie lists).
+constexpr detail::head_limits response_limits{8 * 1024, 64 * 1024, 256};
+
 // Sends `wire` and reads one response. Throws protocol_error / std::system_error.
 task<response> exchange(tcp_stream& s, const std::string& wire, bool head, std::size_t max_body,
                         const std::string& what, exchange_info& info) {
   co_await s.write_all(wire);
-  detail::message_parser mp(HTTP_RESPONSE, max_body);
+  using event = detail::message_parser::event;
+  detail::message_parser mp(HTTP_RESPONSE, max_body, response_limits);
   mp.skip_body = head;
   std::string buf(read_chunk, '\0');
   for (;;) {
     const std::size_t n = co_await s.read_some(std::span<char>(buf));
-    detail::message_parser::event ev;
+    event ev;
     std::size_t used = 0;
     if (n == 0) {
-      ev = mp.feed_eof();
-      if (ev == detail::message_parser::event::more)
+      if (!mp.started())
         throw protocol_error(fmt::format("{}: the server closed the connection without responding", what));
-      if (ev == detail::message_parser::event::error)
+      ev = mp.feed_eof();
+      if (ev == event::error && mp.head_done())
         throw protocol_error(fmt::format("{}: the server closed the connection before the response was complete", what));
     } else {
       info.got_bytes = true;
       ev = mp.feed(buf.data(), n, used);
     }
-    if (ev == detail::message_parser::event::error)
+    if (ev == event::error)
       throw protocol_error(fmt::format("{}: invalid HTTP response: {}", what, mp.error_text()));
-    if (ev == detail::message_parser::event::message) {
+    if (ev == event::message) {
       // Bytes after the response (nothing was asked for) make the stream unusable.
       info.keep = n != 0 && used == n && mp.keep_alive();
       break;
     }
   }
-  response r;
-  r.status = mp.status();
-  r.reason = std::move(mp.reason);
-  r.headers = std::move(mp.headers);
-  r.body = std::move(mp.body);
-  co_return r;
+  co_return mp.take_response();
 }
 
 }  // namespace
 
 client::client(client_options opts) : opts_(std::move(opts)), slots_(0) {
-  if (opts_.max_connections == 0)
+  if (opts_.max_connections() == 0)
     throw std::invalid_argument("coring::http::client: max_connections is 0; allow at least 1 connection");
-  for (std::size_t i = 0; i < opts_.max_connections; ++i) slots_.release();
+  for (std::size_t i = 0; i < opts_.max_connections(); ++i) slots_.release();
 }
 
 client::~client() { close_idle(); }
@@ -145,14 +184,14 @@ std::optional<tcp_stream> client::take_idle(const std::string& key) {
     idle_conn c = std::move(v.back());
     v.pop_back();
     --idle_count_;
-    if (now - c.since < opts_.idle_timeout) out.emplace(std::move(c.stream));
+    if (now < c.expires) out.emplace(std::move(c.stream));
   }
   if (v.empty()) idle_.erase(it);
   return out;
 }
 
 void client::make_room() noexcept {
-  if (idle_count_ == 0 || idle_count_ + stats_.in_use < opts_.max_connections) return;
+  if (idle_count_ == 0 || idle_count_ + stats_.in_use < opts_.max_connections()) return;
   auto oldest = idle_.end();
   for (auto it = idle_.begin(); it != idle_.end(); ++it)
     if (oldest == idle_.end() || it->second.front().since < oldest->second.front().since) oldest = it;
@@ -162,8 +201,9 @@ void client::make_room() noexcept {
   if (v.empty()) idle_.erase(oldest);
 }
 
-void client::put_idle(const std::string& key, tcp_stream s) {
-  idle_[key].push_back(idle_conn{std::move(s), clock::now()});
+void client::put_idle(const std::string& key, tcp_stream s, duration allowance) {
+  const time_point now = clock::now();
+  idle_[key].push_back(idle_conn{std::move(s), now, now + allowance});
   ++idle_count_;
 }
 
@@ -175,6 +215,17 @@ void client::drop_idle(const std::string& key) noexcept {
 }
 
 task<response> client::request(std::string method, std::string url, header_map headers, std::string body) {
+  const std::chrono::milliseconds limit = opts_.timeout();
+  if (limit <= std::chrono::milliseconds::zero())
+    co_return co_await exchange_once(std::move(method), std::move(url), std::move(headers), std::move(body));
+  std::string what = fmt::format("{} {}", method, url);
+  std::optional<response> r = co_await move_on_after(
+      limit, exchange_once(std::move(method), std::move(url), std::move(headers), std::move(body)));
+  if (!r) throw timeout_error(fmt::format("{} timed out after {}", what, describe(limit)));
+  co_return std::move(*r);
+}
+
+task<response> client::exchange_once(std::string method, std::string url, header_map headers, std::string body) {
   if (!detail::is_token(method))
     throw std::invalid_argument(fmt::format(
         "coring::http::request: method '{}' is not an HTTP token; use GET, POST, PUT, ...", method));
@@ -190,7 +241,7 @@ task<response> client::request(std::string method, std::string url, header_map h
     wire += "\r\n";
   };
   if (!headers.contains("Host")) add("Host", t.host_header);
-  if (!headers.contains("User-Agent") && !opts_.user_agent.empty()) add("User-Agent", opts_.user_agent);
+  if (!headers.contains("User-Agent") && !opts_.user_agent().empty()) add("User-Agent", opts_.user_agent());
   if (!headers.contains("Accept")) add("Accept", "*/*");
   const bool framed = headers.contains("Content-Length") || headers.contains("Transfer-Encoding");
   if (!framed && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH"))
@@ -215,12 +266,15 @@ task<response> client::request(std::string method, std::string url, header_map h
   for (int attempt = 0;; ++attempt) {
     tcp_stream s;
     bool reused = false;
-    if (auto idle = take_idle(t.key)) {
-      s = std::move(*idle);
-      reused = true;
-    } else {
-      make_room();
+    while (auto idle = take_idle(t.key)) {
+      if (co_await still_open(*idle)) {
+        s = std::move(*idle);
+        reused = true;
+        break;
+      }
+      ++stats_.stale_closed;  // closed by the server while idle: dropped (the destructor closes it)
     }
+    if (!reused) make_room();
     in_use_guard guard(stats_);
     if (reused) {
       ++stats_.connections_reused;
@@ -233,7 +287,7 @@ task<response> client::request(std::string method, std::string url, header_map h
     std::exception_ptr err;
     response r;
     try {
-      r = co_await exchange(s, wire, head, opts_.max_body_size, what, info);
+      r = co_await exchange(s, wire, head, opts_.max_body_size(), what, info);
     } catch (const std::system_error&) {
       err = std::current_exception();
     } catch (const protocol_error&) {
@@ -252,7 +306,7 @@ task<response> client::request(std::string method, std::string url, header_map h
     }
     ++stats_.requests;
     if (info.keep && may_keep)
-      put_idle(t.key, std::move(s));
+      put_idle(t.key, std::move(s), keep_alive_allowance(r.headers, opts_.idle_timeout()));
     else
       co_await s.close();
     r.method = std::move(method);

@@ -1,25 +1,103 @@
-// The HTTP/1.1 server: an accept loop in a task group, one child per connection.
+// The HTTP/1.1 server: an accept loop in a task group, one child per connection, every
+// phase of a connection under its own deadline, and a graceful drain.
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <exception>
+#include <list>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "coring/cancel.hpp"
 #include "coring/errors.hpp"
+#include "coring/event.hpp"
 #include "coring/http.hpp"
 #include "coring/task_group.hpp"
 #include "coring/time.hpp"
-#include "parser.hpp"
+#include "framing.hpp"
 
 namespace coring::http {
+
+namespace detail {
+
+// One connection as the drain sees it.
+struct conn_state {
+  bool idle = true;               // no byte of a request yet: a drain closes it at once
+  cancel_scope* wait = nullptr;   // the read in progress (a drain cancels an idle one)
+};
+
+// What one serve() call shares with its connections and its server_control.
+struct serve_state {
+  const server_options& opts;
+  const handler& h;
+  server_control* control;            // null once the control is destroyed
+  semaphore slots;
+  std::list<conn_state*> conns;
+  cancel_scope* accepting = nullptr;  // the accept loop's scope (a drain cancels it)
+  event changed;                      // set when a connection ends during a drain
+  bool draining = false;
+  time_point drain_deadline{};
+
+  serve_state(const server_options& o, const handler& hh)
+      : opts(o), h(hh), control(o.control()), slots(static_cast<std::ptrdiff_t>(o.max_connections())) {
+    if (server_control* c = control) {
+      c->servers_.push_back(this);
+      if (c->draining_) start_drain(c->deadline_);
+    }
+  }
+  ~serve_state() {
+    if (control) std::erase(control->servers_, this);
+  }
+  serve_state(const serve_state&) = delete;
+  serve_state& operator=(const serve_state&) = delete;
+
+  void start_drain(time_point deadline) noexcept {
+    if (draining && deadline >= drain_deadline) return;
+    drain_deadline = deadline;
+    if (std::exchange(draining, true)) return;
+    if (accepting) accepting->cancel();
+    for (conn_state* c : conns)
+      if (c->idle && c->wait) c->wait->cancel();
+    changed.set();
+  }
+};
+
+}  // namespace detail
+
+// A control destroyed while a server still runs just stops being able to drain it.
+server_control::~server_control() {
+  for (detail::serve_state* s : servers_) s->control = nullptr;
+}
+
+void server_control::drain_until(time_point deadline) {
+  if (draining_ && deadline >= deadline_) return;
+  deadline_ = deadline;
+  draining_ = true;
+  for (detail::serve_state* s : servers_) s->start_drain(deadline);
+}
 
 namespace {
 
 using namespace std::chrono_literals;
+using detail::conn_state;
+using detail::serve_state;
 
 constexpr std::size_t read_chunk = 16 * 1024;
+
+// now + d, saturating: a timeout too large to represent means "in a century".
+time_point after(time_point from, duration d) noexcept {
+  constexpr duration far = std::chrono::hours(24 * 365 * 100);
+  return from + std::min(d, far);
+}
+
+// The extra time a transfer of `bytes` earns at the slowest allowed rate.
+duration rate_allowance(std::size_t bytes, const server_options& o) noexcept {
+  if (o.min_transfer_rate() == 0) return duration::zero();
+  return std::chrono::duration_cast<duration>(std::chrono::duration<double>(
+      static_cast<double>(bytes) / static_cast<double>(o.min_transfer_rate())));
+}
 
 // The Date header, formatted at most once a second per thread.
 std::string_view http_date() {
@@ -35,45 +113,43 @@ std::string_view http_date() {
   return buf;
 }
 
-bool has_body(int status) noexcept { return status >= 200 && status != 204 && status != 304; }
-
-// Serializes a response. The server frames the body itself, so the handler's own
-// Content-Length / Transfer-Encoding / Connection fields are replaced.
-std::string serialize(const response& r, bool head, bool keep, bool http10, const server_options& o) {
-  std::string_view reason = r.reason;
-  if (reason.empty() || reason.find_first_of("\r\n") != std::string_view::npos) reason = reason_phrase(r.status);
-  std::string out;
-  out.reserve(128 + r.body.size());
-  out += fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason);
-  const auto add = [&](std::string_view name, std::string_view value) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  };
-  for (const auto& [name, value] : r.headers) {
-    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection")) continue;
-    add(name, value);
-  }
-  if (!o.server_name.empty() && !r.headers.contains("Server")) add("Server", o.server_name);
-  if (!r.headers.contains("Date")) add("Date", http_date());
-  if (has_body(r.status)) add("Content-Length", std::to_string(r.body.size()));
-  if (!keep)
-    add("Connection", "close");
-  else if (http10)
-    add("Connection", "keep-alive");
-  out += "\r\n";
-  if (!head && has_body(r.status)) out += r.body;
-  return out;
-}
-
 bool wants_close(const header_map& h) {
   auto c = h.get("Connection");
   return c && iequals(*c, "close");
 }
 
-// After an error answer: stop sending, then read (and drop) what the client still sends for
-// a moment, so closing does not reset the connection before the client read the answer.
+void count(server_statistics* st, std::uint64_t server_statistics::*field) noexcept {
+  if (st) ++(st->*field);
+}
+
+// Reads into `buf` before `deadline`. Nothing when the deadline passed, or when a drain
+// cancelled this connection's wait for a request (c.wait is the scope a drain cancels).
+task<std::optional<std::size_t>> timed_read(conn_state& c, tcp_stream& s, std::span<char> buf, time_point deadline) {
+  cancel_scope scope;
+  scope.set_deadline(deadline);
+  struct publish {
+    conn_state& c;
+    publish(conn_state& cs, cancel_scope& sc) : c(cs) { c.wait = &sc; }
+    ~publish() { c.wait = nullptr; }
+  } pub(c, scope);
+  try {
+    co_return co_await s.read_some(buf);
+  } catch (const coring::cancelled&) {
+    if (!scope.owns_cancellation()) throw;
+  }
+  co_return std::nullopt;
+}
+
+// Writes all of `data` before now + write_timeout (+ its rate allowance); false when that
+// deadline passed first (the connection is then unusable: part of a response may be out).
+task<bool> timed_write(tcp_stream& s, std::string_view data, const server_options& o) {
+  const time_point deadline = after(clock::now(), o.write_timeout() + rate_allowance(data.size(), o));
+  co_return co_await move_on_at(deadline, s.write_all(data));
+}
+
+// Before closing with data still coming (an error answer, pipelined requests left
+// unanswered): stop sending, then read and drop what the client still sends for a moment,
+// so the close does not reset the connection before the client has read the answer.
 task<void> linger_close(tcp_stream& s) {
   try {
     co_await s.shutdown(SHUT_WR);
@@ -91,66 +167,75 @@ task<void> linger_close(tcp_stream& s) {
   }
 }
 
-struct open_guard {
-  server_statistics* s;
-  explicit open_guard(server_statistics* st) : s(st) {
-    if (s) ++s->open;
-  }
-  ~open_guard() {
-    if (s) --s->open;
-  }
-};
+// Sends a final error answer (400, 408, 413...) with Connection: close, then lingers.
+task<void> answer_and_close(tcp_stream& s, int status, std::string_view why, const server_options& o) {
+  const response r = response::text(status, fmt::format("{}: {}\n", reason_phrase(status), why));
+  if (co_await timed_write(s, detail::serialize_response(r, false, false, false, o.server_name(), http_date()), o))
+    co_await linger_close(s);
+}
 
 // Answers requests on one connection until either side ends it. Throws on I/O errors.
-task<void> run_connection(tcp_stream& s, const handler& h, const server_options& o, const endpoint& peer) {
-  server_statistics* st = o.stats;
-  detail::message_parser mp(HTTP_REQUEST, o.max_body_size);
+task<void> run_connection(serve_state& st, conn_state& c, tcp_stream& s, const endpoint& peer, time_point accepted) {
+  const server_options& o = st.opts;
+  server_statistics* stats = o.stats();
+  using event = detail::message_parser::event;
+  detail::message_parser mp(HTTP_REQUEST, o.max_body_size(),
+                            detail::head_limits{o.max_request_line(), o.max_header_size(), o.max_header_count()});
   std::string buf(read_chunk, '\0');
   std::size_t begin = 0, end = 0;  // unparsed bytes in buf
+  bool first = true;               // the connection's first request: its head deadline runs from accept
+  time_point head_deadline = after(accepted, o.header_timeout());
+  time_point idle_deadline{}, body_start{};
   for (;;) {
     if (begin == end) {
       begin = end = 0;
-      std::size_t n = 0;
-      bool idle_expired = false;
-      try {
-        n = co_await with_timeout(o.idle_timeout, s.read_some(std::span<char>(buf)));
-      } catch (const timeout_error&) {
-        idle_expired = true;
+      c.idle = !mp.started();
+      if (c.idle && st.draining) co_return;  // nothing in flight here: close at once
+      time_point deadline = head_deadline;
+      if (c.idle && !first) deadline = idle_deadline;
+      if (mp.head_done()) deadline = after(body_start, o.body_timeout() + rate_allowance(mp.body_size(), o));
+      const std::optional<std::size_t> n = co_await timed_read(c, s, std::span<char>(buf), deadline);
+      if (!n) {
+        if (c.idle && st.draining) co_return;
+        if (c.idle && !first) {
+          count(stats, &server_statistics::idle_timeouts);
+          co_return;
+        }
+        const bool body = mp.head_done();
+        count(stats, body ? &server_statistics::body_timeouts : &server_statistics::header_timeouts);
+        co_await answer_and_close(s, 408, body ? "the request body was not received in time"
+                                               : "the request head was not received in time", o);
+        co_return;
       }
-      if (idle_expired) co_return;  // a silent client: just close
-      if (n == 0) co_return;        // the client closed (a half-sent request is dropped)
-      end = n;
+      c.idle = false;
+      if (*n == 0) co_return;  // the client closed (a half-sent request is dropped)
+      end = *n;
     }
+    if (!mp.started() && !first) head_deadline = after(clock::now(), o.header_timeout());
+    const bool had_head = mp.head_done();
     std::size_t used = 0;
-    const auto ev = mp.feed(buf.data() + begin, end - begin, used);
+    const event ev = mp.feed(buf.data() + begin, end - begin, used);
     begin += used;
-    using event = detail::message_parser::event;
+    if (!had_head && mp.head_done()) body_start = clock::now();
     if (ev == event::more) {
       begin = end;
       continue;
     }
     if (ev == event::error) {
-      if (st) ++st->bad_requests;
-      const int status = mp.body_too_large() ? 413 : 400;
-      response r = response::text(status, fmt::format("{}: {}\n", reason_phrase(status), mp.error_text()));
-      co_await s.write_all(serialize(r, false, false, false, o));
-      co_await linger_close(s);
+      count(stats, &server_statistics::bad_requests);
+      co_await answer_and_close(s, mp.error_status(), mp.error_text(), o);
       co_return;
     }
     if (ev == event::expect_continue) {
-      co_await s.write_all(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
-      mp.resume();
+      if (!co_await timed_write(s, "HTTP/1.1 100 Continue\r\n\r\n", o)) {
+        count(stats, &server_statistics::write_timeouts);
+        co_return;
+      }
       continue;
     }
 
     // A whole request.
-    request req;
-    req.method = mp.method();
-    req.target = std::move(mp.url);
-    req.version_major = mp.version_major();
-    req.version_minor = mp.version_minor();
-    req.headers = std::move(mp.headers);
-    req.body = std::move(mp.body);
+    request req = mp.take_request();
     req.peer = peer;
     bool keep = mp.keep_alive();
     const bool http10 = req.version_major == 1 && req.version_minor == 0;
@@ -158,72 +243,148 @@ task<void> run_connection(tcp_stream& s, const handler& h, const server_options&
     response r;
     bool failed = false;
     try {
-      r = co_await h(req);
+      r = co_await st.h(req);
     } catch (const coring::cancelled&) {
       throw;
     } catch (...) {
       failed = true;  // answered below: no co_await inside a handler
     }
-    if (!failed && (r.status < 100 || r.status > 999)) failed = true;
+    if (!failed && detail::invalid_response(r)) failed = true;
     if (failed) {
-      if (st) ++st->handler_errors;
+      count(stats, &server_statistics::handler_errors);
       r = response::text(500, "Internal Server Error\n");
     }
-    if (wants_close(r.headers)) keep = false;
-    co_await s.write_all(serialize(r, req.method == "HEAD", keep, http10, o));
-    if (st) ++st->requests;
-    if (!keep) co_return;
+    if (wants_close(r.headers) || st.draining) keep = false;
+    const std::string wire = detail::serialize_response(r, req.method == "HEAD", keep, http10, o.server_name(), http_date());
+    if (!co_await timed_write(s, wire, o)) {
+      count(stats, &server_statistics::write_timeouts);
+      co_return;
+    }
+    count(stats, &server_statistics::requests);
+    if (!keep) {
+      if (begin != end) co_await linger_close(s);  // pipelined requests we will not answer
+      co_return;
+    }
     mp.next_message();
+    first = false;
+    idle_deadline = after(clock::now(), o.idle_timeout());
   }
 }
 
-task<void> connection(tcp_stream s, const handler& h, const server_options& o) {
-  open_guard guard(o.stats);
+struct open_guard {
+  serve_state& st;
+  conn_state c;
+  std::list<conn_state*>::iterator it;
+  explicit open_guard(serve_state& s) : st(s), it(st.conns.insert(st.conns.end(), &c)) {
+    if (st.opts.stats()) ++st.opts.stats()->open;
+  }
+  ~open_guard() {
+    st.conns.erase(it);
+    if (st.opts.stats()) --st.opts.stats()->open;
+    if (st.draining) st.changed.set();
+  }
+};
+
+task<void> connection(serve_state& st, tcp_stream s, semaphore::permit permit, time_point accepted) {
+  open_guard guard(st);
   bool failed = false;
   try {
     const endpoint peer = s.peer_endpoint();
-    co_await run_connection(s, h, o, peer);
+    co_await run_connection(st, guard.c, s, peer, accepted);
   } catch (const coring::cancelled&) {
     throw;  // the server is shutting down; the destructor closes the socket
   } catch (...) {
     failed = true;  // a reset or a vanished client ends this connection only
   }
-  if (failed && o.stats) ++o.stats->connection_errors;
+  if (failed) count(st.opts.stats(), &server_statistics::connection_errors);
   co_await s.close();
+  permit.release();  // only now may the accept loop take another connection
 }
 
 bool resource_shortage(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
 
+// Accepts until the listener is closed (returns) or a drain cancels it (throws cancelled).
+// A permit is taken before accept(): at max_connections it waits, and the kernel keeps the
+// next connections in the listen backlog.
+task<void> accept_loop(serve_state& st, tcp_listener& listener, task_group& tg) {
+  for (;;) {
+    semaphore::permit permit = st.slots.try_acquire();
+    if (!permit) {
+      count(st.opts.stats(), &server_statistics::accept_waits);
+      permit = co_await st.slots.acquire();
+    }
+    tcp_stream s;
+    bool backoff = false;
+    try {
+      s = co_await listener.accept();
+    } catch (const std::system_error& e) {
+      if (!listener.is_open()) co_return;
+      if (e.code().category() != std::system_category() || !resource_shortage(e.code().value())) throw;
+      backoff = true;
+    }
+    if (backoff) {
+      co_await sleep(50ms);
+      continue;
+    }
+    count(st.opts.stats(), &server_statistics::connections);
+    tg.spawn(connection(st, std::move(s), std::move(permit), clock::now()), "http-connection");
+  }
+}
+
+task<void> wait_until_idle(serve_state& st) {
+  while (!st.conns.empty()) {
+    st.changed.clear();
+    co_await st.changed.wait();
+  }
+}
+
+void check_options(const server_options& o) {
+  const auto bad = [](const char* what, const char* hint) {
+    return std::invalid_argument(fmt::format("coring::http::serve: {}; {}", what, hint));
+  };
+  if (o.max_connections() == 0) throw bad("max_connections is 0", "allow at least 1 connection");
+  for (auto [d, name] : {std::pair{o.header_timeout(), "header_timeout"}, std::pair{o.body_timeout(), "body_timeout"},
+                         std::pair{o.write_timeout(), "write_timeout"}, std::pair{o.idle_timeout(), "idle_timeout"}})
+    if (d <= std::chrono::milliseconds::zero())
+      throw bad(fmt::format("{} is {} ms", name, d.count()).c_str(), "give every timeout a positive duration");
+}
+
 }  // namespace
+
+void server_control::drain(std::chrono::milliseconds grace) {
+  if (grace < std::chrono::milliseconds::zero())
+    throw std::invalid_argument(fmt::format(
+        "coring::http::server_control::drain: negative grace period {} ms; pass zero (cancel at once) or more",
+        grace.count()));
+  drain_until(after(clock::now(), grace));
+}
 
 task<void> serve(tcp_listener& listener, handler h, server_options opts) {
   if (!h) throw std::invalid_argument("coring::http::serve: the handler is empty; pass a callable returning task<response>");
+  check_options(opts);
+  serve_state st(opts, h);
   co_await with_task_group([&](task_group& tg) -> task<> {
-    for (;;) {
-      tcp_stream s;
-      bool closed = false;
-      bool backoff = false;
+    {
+      cancel_scope accepting;
+      struct publish {
+        serve_state& st;
+        publish(serve_state& s, cancel_scope& sc) : st(s) { st.accepting = &sc; }
+        ~publish() { st.accepting = nullptr; }
+      } pub(st, accepting);
+      if (st.draining) accepting.cancel();
       try {
-        s = co_await listener.accept();
-      } catch (const std::system_error& e) {
-        if (!listener.is_open())
-          closed = true;
-        else if (e.code().category() == std::system_category() && resource_shortage(e.code().value()))
-          backoff = true;
-        else
-          throw;
+        co_await accept_loop(st, listener, tg);
+      } catch (const coring::cancelled&) {
+        if (!accepting.owns_cancellation()) throw;
       }
-      if (closed) {
-        tg.cancel();  // the listener was closed: end every connection and return
-        co_return;
-      }
-      if (backoff) {
-        co_await sleep(50ms);
-        continue;
-      }
-      if (opts.stats) ++opts.stats->connections;
-      tg.spawn(connection(std::move(s), h, opts), "http-connection");
     }
+    // Drained: in-flight requests finish (answered with Connection: close) until the
+    // deadline. The listener closed: everything ends now.
+    if (st.draining) {
+      co_await move_on_at(st.drain_deadline, wait_until_idle(st));
+      if (opts.stats()) opts.stats()->drain_cancelled += st.conns.size();
+    }
+    tg.cancel();
   });
 }
 
