@@ -342,77 +342,98 @@ class pacer {
   clock_type::time_point next_;
 };
 
-// Opens `n` keep-alive connections (counted); false after reporting an error.
-bool open_all(std::uint16_t port, int n, std::vector<int>& fds, load_counters& lc, const char* what) {
-  for (int i = 0; i < n; ++i) {
-    const int fd = connect_to(port);
-    if (fd < 0) {
-      lc.error(fmt::format("{}: connect: {}", what, std::strerror(errno)));
-      return false;
-    }
-    lc.connections.fetch_add(1, std::memory_order_relaxed);
-    fds.push_back(fd);
-  }
-  return true;
-}
-
-void close_all(std::vector<int>& fds) {
-  for (int fd : fds) ::close(fd);
-  fds.clear();
-}
-
-void echo_keepalive(std::uint16_t port, const options& o, load_counters& lc) {
+// The keep-alive connections of one load thread; closed when it ends.
+struct connections {
   std::vector<int> fds;
-  if (!open_all(port, o.conns, fds, lc, "echo keep-alive")) return close_all(fds);
+  connections() = default;
+  connections(const connections&) = delete;
+  connections& operator=(const connections&) = delete;
+  ~connections() {
+    for (int fd : fds) ::close(fd);
+  }
+  // Opens `n` connections (counted in lc); "" or what failed.
+  std::string open(std::uint16_t port, int n, load_counters& lc) {
+    for (int i = 0; i < n; ++i) {
+      const int fd = connect_to(port);
+      if (fd < 0) return fmt::format("connect: {}", std::strerror(errno));
+      lc.connections.fetch_add(1, std::memory_order_relaxed);
+      fds.push_back(fd);
+    }
+    return "";
+  }
+};
+
+// Each load function runs until g_stop and returns "" or the first thing that went wrong
+// (it stops there: the run is then reported as a harness error).
+
+std::string echo_keepalive(std::uint16_t port, const options& o, load_counters& lc) {
+  connections cs;
+  if (auto err = cs.open(port, o.conns, lc); !err.empty()) return err;
   std::string msg(kEchoSize, '\0');
   char got[kEchoSize];
+  auto fill = [&](std::size_t i, std::uint64_t round) {
+    std::snprintf(msg.data(), msg.size(), "echo %zu round %llu ", i, static_cast<unsigned long long>(round));
+  };
   pacer pace(o.rate);
   for (std::uint64_t round = 0; !g_stop.load(std::memory_order_relaxed); ++round) {
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      std::snprintf(msg.data(), msg.size(), "echo %zu round %llu ", i, static_cast<unsigned long long>(round));
-      if (!send_all(fds[i], msg)) return lc.error("echo keep-alive: send failed"), close_all(fds);
+    for (std::size_t i = 0; i < cs.fds.size(); ++i) {
+      fill(i, round);
+      if (!send_all(cs.fds[i], msg)) return "send failed";
     }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      std::snprintf(msg.data(), msg.size(), "echo %zu round %llu ", i, static_cast<unsigned long long>(round));
-      if (!recv_exact(fds[i], got, kEchoSize) || std::memcmp(got, msg.data(), kEchoSize) != 0)
-        return lc.error("echo keep-alive: wrong or missing reply"), close_all(fds);
+    for (std::size_t i = 0; i < cs.fds.size(); ++i) {
+      fill(i, round);
+      if (!recv_exact(cs.fds[i], got, kEchoSize) || std::memcmp(got, msg.data(), kEchoSize) != 0)
+        return "wrong or missing reply";
     }
-    lc.echo_requests.fetch_add(fds.size(), std::memory_order_relaxed);
+    lc.echo_requests.fetch_add(cs.fds.size(), std::memory_order_relaxed);
     pace.wait();
   }
-  close_all(fds);
+  return "";
 }
 
-void echo_churn(std::uint16_t port, const options& o, load_counters& lc) {
-  const std::string msg(kEchoSize, 'c');
-  char got[kEchoSize];
+// The churn threads' loop: every connection is counted, every 8th one is given to `reset`
+// (which misbehaves and closes with RST), the others to `normal` ("" or an error).
+template <class Normal, class Reset>
+std::string churn(std::uint16_t port, const options& o, load_counters& lc, Normal normal, Reset reset) {
   pacer pace(o.churn_rate);
   for (std::uint64_t k = 0; !g_stop.load(std::memory_order_relaxed); ++k) {
     const int fd = connect_to(port);
-    if (fd < 0) return lc.error(fmt::format("echo churn: connect: {}", std::strerror(errno)));
+    if (fd < 0) return fmt::format("connect: {}", std::strerror(errno));
     lc.connections.fetch_add(1, std::memory_order_relaxed);
-    if (k % 8 == 7) {  // send, do not read, reset: the server's reply meets a dead peer
-      send_all(fd, msg);
+    if (k % 8 == 7) {
+      reset(fd);
       reset_close(fd);
       lc.resets.fetch_add(1, std::memory_order_relaxed);
     } else {
-      for (int i = 0; i < 16; ++i) {
-        if (!send_all(fd, msg) || !recv_exact(fd, got, kEchoSize) || std::memcmp(got, msg.data(), kEchoSize) != 0) {
-          ::close(fd);
-          return lc.error("echo churn: wrong or missing reply");
-        }
-      }
-      lc.echo_requests.fetch_add(16, std::memory_order_relaxed);
+      std::string err = normal(fd);
       ::close(fd);
+      if (!err.empty()) return err;
     }
     pace.wait();
   }
+  return "";
 }
 
-void http_keepalive(std::uint16_t port, const options& o, load_counters& lc) {
-  std::vector<int> fds;
-  if (!open_all(port, o.conns, fds, lc, "http keep-alive")) return close_all(fds);
-  std::vector<std::string> pending(fds.size());
+std::string echo_churn(std::uint16_t port, const options& o, load_counters& lc) {
+  const std::string msg(kEchoSize, 'c');
+  return churn(
+      port, o, lc,
+      [&](int fd) -> std::string {
+        char got[kEchoSize];
+        for (int i = 0; i < 16; ++i)
+          if (!send_all(fd, msg) || !recv_exact(fd, got, kEchoSize) || std::memcmp(got, msg.data(), kEchoSize) != 0)
+            return "wrong or missing reply";
+        lc.echo_requests.fetch_add(16, std::memory_order_relaxed);
+        return "";
+      },
+      // send, do not read: the server's reply meets a dead peer
+      [&](int fd) { send_all(fd, msg); });
+}
+
+std::string http_keepalive(std::uint16_t port, const options& o, load_counters& lc) {
+  connections cs;
+  if (auto err = cs.open(port, o.conns, lc); !err.empty()) return err;
+  std::vector<std::string> pending(cs.fds.size());
   const std::string post_body = "ping ping ping ping";
   const std::string requests[3] = {
       "GET /hello HTTP/1.1\r\nHost: soak\r\n\r\n",
@@ -424,47 +445,38 @@ void http_keepalive(std::uint16_t port, const options& o, load_counters& lc) {
   for (std::uint64_t round = 0; !g_stop.load(std::memory_order_relaxed); ++round) {
     // one in 16 rounds asks for /slow (a timer in the handler), the rest alternate
     const std::size_t kind = round % 16 == 15 ? 2 : round % 2;
-    for (int fd : fds)
-      if (!send_all(fd, requests[kind])) return lc.error("http keep-alive: send failed"), close_all(fds);
-    for (std::size_t i = 0; i < fds.size(); ++i) {
+    for (int fd : cs.fds)
+      if (!send_all(fd, requests[kind])) return "send failed";
+    for (std::size_t i = 0; i < cs.fds.size(); ++i) {
       int status = 0;
       std::string body;
-      const std::string err = read_response(fds[i], pending[i], status, body);
+      const std::string err = read_response(cs.fds[i], pending[i], status, body);
       if (!err.empty() || status != 200 || body != bodies[kind])
-        return lc.error(fmt::format("http keep-alive: {} (status {})", err.empty() ? "wrong body" : err, status)),
-               close_all(fds);
+        return fmt::format("{} (status {})", err.empty() ? "wrong body" : err, status);
     }
-    lc.http_requests.fetch_add(fds.size(), std::memory_order_relaxed);
+    lc.http_requests.fetch_add(cs.fds.size(), std::memory_order_relaxed);
     pace.wait();
   }
-  close_all(fds);
+  return "";
 }
 
-void http_churn(std::uint16_t port, const options& o, load_counters& lc) {
+std::string http_churn(std::uint16_t port, const options& o, load_counters& lc) {
   const std::string req = "GET /big HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n";
-  pacer pace(o.churn_rate);
-  for (std::uint64_t k = 0; !g_stop.load(std::memory_order_relaxed); ++k) {
-    const int fd = connect_to(port);
-    if (fd < 0) return lc.error(fmt::format("http churn: connect: {}", std::strerror(errno)));
-    lc.connections.fetch_add(1, std::memory_order_relaxed);
-    if (k % 8 == 7) {  // half a request head, then a reset
-      send_all(fd, std::string_view(req).substr(0, req.size() / 2));
-      reset_close(fd);
-      lc.resets.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      std::string pending, body;
-      int status = 0;
-      const std::string err = send_all(fd, req) ? read_response(fd, pending, status, body) : "send failed";
-      char c;
-      const bool closed = err.empty() && ::recv(fd, &c, 1, 0) == 0;  // Connection: close honoured
-      ::close(fd);
-      if (!err.empty() || status != 200 || body.size() != kBigBody || !closed)
-        return lc.error(fmt::format("http churn: {} (status {}, {} body bytes)",
-                                    err.empty() ? (closed ? "wrong body" : "not closed") : err, status, body.size()));
-      lc.http_requests.fetch_add(1, std::memory_order_relaxed);
-    }
-    pace.wait();
-  }
+  return churn(
+      port, o, lc,
+      [&](int fd) -> std::string {
+        std::string pending, body;
+        int status = 0;
+        std::string err = send_all(fd, req) ? read_response(fd, pending, status, body) : "send failed";
+        char c;
+        const bool closed = err.empty() && ::recv(fd, &c, 1, 0) == 0;  // Connection: close honoured
+        if (err.empty() && (status != 200 || body.size() != kBigBody || !closed))
+          err = fmt::format("{} (status {}, {} body bytes)", closed ? "wrong body" : "not closed", status, body.size());
+        if (err.empty()) lc.http_requests.fetch_add(1, std::memory_order_relaxed);
+        return err;
+      },
+      // half a request head, then the reset
+      [&](int fd) { send_all(fd, std::string_view(req).substr(0, req.size() / 2)); });
 }
 
 // ---------------------------------------------------------------- sampling and the fit
@@ -562,10 +574,15 @@ int main(int argc, char** argv) {
   std::vector<std::thread> load;
   const auto ep = static_cast<std::uint16_t>(echo_port);
   const auto hp = static_cast<std::uint16_t>(http_port);
-  load.emplace_back([&] { echo_keepalive(ep, o, lc); });
-  load.emplace_back([&] { echo_churn(ep, o, lc); });
-  load.emplace_back([&] { http_keepalive(hp, o, lc); });
-  load.emplace_back([&] { http_churn(hp, o, lc); });
+  auto start_load = [&](const char* what, auto fn, std::uint16_t port) {
+    load.emplace_back([&lc, &o, what, fn, port] {
+      if (const std::string err = fn(port, o, lc); !err.empty()) lc.error(fmt::format("{}: {}", what, err));
+    });
+  };
+  start_load("echo keep-alive", echo_keepalive, ep);
+  start_load("echo churn", echo_churn, ep);
+  start_load("http keep-alive", http_keepalive, hp);
+  start_load("http churn", http_churn, hp);
 
   std::vector<sample> samples;
   const auto start = clock_type::now();
