@@ -113,6 +113,8 @@ class Checker:
         for i, text in enumerate(lines):
             m = EXAMPLE_RE.match(text)
             if not m:
+                if text.lstrip().startswith("// Example ("):
+                    self.error(path, i + 1, "malformed: write exactly '// Example (examples/<file>.cpp):'")
                 continue
             count += 1
             quoted = []

@@ -242,7 +242,7 @@ class queue {
   // them). With `immediate`, the items are dropped (counted as done for join(), which is
   // released when nothing is unfinished) and every blocked getter wakes with
   // queue_shut_down. Calling it again only upgrades to immediate. Never throws.
-  // Example (graceful): at the top of this header; q.shutdown(true) drops the backlog.
+  // Example: at the top of this header (graceful); q.shutdown(true) drops the backlog.
   void shutdown(bool immediate = false) noexcept {
     shut_down_ = true;
     if (immediate) {
