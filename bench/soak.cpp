@@ -181,7 +181,7 @@ coring::task<> serve_all(int out, echo_counters& ec, coring::http::server_statis
   auto echo_l = coring::tcp_listener::bind("127.0.0.1", 0);
   auto http_l = coring::tcp_listener::bind("127.0.0.1", 0);
   coring::http::server_options ho;
-  ho.stats = &hs;
+  ho.stats(&hs);
   write_line(out, fmt::format("{} {}\n", echo_l.local_port(), http_l.local_port()));
   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
     tg.spawn(
