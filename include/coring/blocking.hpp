@@ -161,8 +161,19 @@ class blocking_op : blocking_job, waiter {
 // (no thread, or no descriptor / locked memory for the worker's wake-up ring): the process
 // keeps running and a later call tries again.
 //
-//   std::string text = co_await coring::run_blocking([] { return slow_compress(data); });
-//   co_await coring::run_blocking([](std::stop_token st) { while (!st.stop_requested()) step(); });
+// Example (examples/blocking_run_blocking.cpp):
+//   // A computation off the loop; the loop keeps serving other tasks meanwhile.
+//   const long sum = co_await coring::run_blocking([] {
+//     long s = 0;
+//     for (long i = 1; i <= 1000; ++i) s += i;
+//     return s;
+//   });
+//   // Long work that cooperates with cancellation through its stop_token.
+//   const bool finished = co_await coring::move_on_after(10ms, coring::run_blocking([](std::stop_token st) {
+//     while (!st.stop_requested()) std::this_thread::sleep_for(1ms);
+//   }));
+//   // sum == 500500, finished == false
+//
 template <class F>
   requires(std::is_invocable_v<F&> || detail::takes_stop_token<F>)
 auto run_blocking(F fn) {

@@ -42,6 +42,24 @@
 // otherwise. read_some / write_some / connect's connect are single io_uring operations:
 // with_timeout links an IORING_OP_LINK_TIMEOUT to them (one extra SQE, no extra system
 // call), and a cancel that races a completed receive delivers the data (no lost results).
+//
+// Example (examples/net_echo.cpp):
+//   auto listener = coring::tcp_listener::bind("127.0.0.1", 0);  // port 0: any free port
+//   std::string echoed;
+//   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+//     tg.spawn([&]() -> coring::task<> {  // the server: echo one message
+//       coring::tcp_stream conn = co_await listener.accept();
+//       char buf[64];
+//       const std::size_t n = co_await conn.read_some(std::span(buf));
+//       co_await conn.write_all(std::string_view(buf, n));
+//     });
+//     auto client = co_await coring::tcp_stream::connect("127.0.0.1", listener.local_port());
+//     co_await client.write_all("ping");
+//     char buf[64];
+//     const std::size_t n = co_await coring::with_timeout(2s, client.read_some(std::span(buf)));
+//     echoed.assign(buf, n);  // "ping"
+//   });
+//
 #pragma once
 
 #include <netinet/in.h>
