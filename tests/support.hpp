@@ -1,11 +1,15 @@
 // Small helpers shared by the test programs (each test program includes this header once).
 #pragma once
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include <coring/task.hpp>
 #include <coring/time.hpp>
@@ -49,5 +53,20 @@ inline std::size_t open_fds() {
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
   return n;
 }
+
+// A pipe whose ends close with the test: a read end nobody writes blocks until cancelled.
+struct pipe_pair {
+  int r = -1, w = -1;
+  pipe_pair() {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::system_error(errno, std::system_category(), "pipe");
+    r = fds[0];
+    w = fds[1];
+  }
+  ~pipe_pair() {
+    ::close(r);
+    ::close(w);
+  }
+};
 
 }  // namespace coring_test

@@ -14,7 +14,11 @@ using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 
+#include "support.hpp"
+
 namespace {
+
+using coring_test::pipe_pair;
 
 struct fd_pair {
   int r = -1, w = -1;
@@ -30,19 +34,6 @@ struct fd_pair {
   }
 };
 
-struct pipe_pair {
-  int r = -1, w = -1;
-  pipe_pair() {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    r = fds[0];
-    w = fds[1];
-  }
-  ~pipe_pair() {
-    ::close(r);
-    ::close(w);
-  }
-};
 
 task<std::size_t> read_into(int fd, char* buf, unsigned n) { co_return co_await coring::detail::read_op(fd, buf, n); }
 

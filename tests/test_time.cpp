@@ -18,24 +18,15 @@ using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 
+#include "support.hpp"
+
 namespace {
+
+using coring_test::pipe_pair;
 
 constexpr coring::runtime_options real_time{};
 constexpr coring::runtime_options virtual_time{.virtual_time = true};
 
-struct pipe_pair {
-  int r = -1, w = -1;
-  pipe_pair() {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    r = fds[0];
-    w = fds[1];
-  }
-  ~pipe_pair() {
-    ::close(r);
-    ::close(w);
-  }
-};
 
 task<> note_when_done(task<> work, std::string& first) {
   co_await std::move(work);
