@@ -1,9 +1,18 @@
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 
-#include "coring/detail/core.hpp"
+#include "coring/detail/scope.hpp"
 
 namespace coring::detail {
+
+void no_running_task() {
+  throw std::logic_error(
+      "coring: no coring task is running here; await coring operations (sleep, checkpoint, queue, "
+      "semaphore, timeouts, task groups, I/O) only inside a coring::task run by coring::run(...) "
+      "or runtime::run(...)");
+}
+
 namespace {
 
 void propagate(scope_state& s) noexcept {

@@ -1,4 +1,7 @@
 #include "coring/errors.hpp"
+#include "coring/task.hpp"
+
+#include <stdexcept>
 
 #include <string>
 #include <system_error>
@@ -9,5 +12,9 @@ void throw_errno(int negative_res, std::string_view what) {
   const int err = negative_res < 0 ? -negative_res : negative_res;
   throw std::system_error(err, std::system_category(), std::string(what));
 }
+
+namespace detail {
+void misused_task(const char* what) { throw std::logic_error(what); }
+}  // namespace detail
 
 }  // namespace coring

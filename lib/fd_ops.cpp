@@ -13,8 +13,7 @@ close_op::~close_op() {
 }
 
 void close_op::await_suspend(std::coroutine_handle<> h) {
-  node_ = running_task();
-  handle_ = h;
+  capture(h);
   submit(current_loop(), [fd = fd_](io_uring_sqe* sqe) { io_uring_prep_close(sqe, fd); });
   submitted_ = true;
 }
@@ -27,7 +26,7 @@ void close_op::on_cqe(request* r, const io_uring_cqe& cqe) noexcept { static_cas
 
 void close_op::on_settled(request* r) noexcept {
   auto* self = static_cast<close_op*>(r);
-  self->owner_loop()->post(self->handle_, self->node_);
+  self->resume_on(*self->owner_loop());
 }
 
 void close_fd_now(int fd) noexcept {

@@ -3,17 +3,12 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "coring/detail/core.hpp"
-#include "coring/runtime.hpp"
+#include "coring/detail/loop.hpp"
+#include "coring/runtime.hpp"  // runtime_options
 
-namespace coring {
-namespace detail {
+namespace coring::detail {
 
 thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
-
-namespace {
-thread_local runtime_stats tl_last_stats;
-}
 
 loop& current_loop_checked() {
   throw std::logic_error(
@@ -21,21 +16,13 @@ loop& current_loop_checked() {
       "coring::run(...) or runtime::run(...)");
 }
 
-void misused_task(const char* what) { throw std::logic_error(what); }
-
-void no_running_task() {
-  throw std::logic_error(
-      "coring: no coring task is running here; await coring operations (sleep, checkpoint, queue, "
-      "semaphore, timeouts, task groups, I/O) only inside a coring::task run by coring::run(...) "
-      "or runtime::run(...)");
-}
-
 loop::loop(const runtime_options& opts) : ring_(opts.entries, opts.cq_entries) {
   cap_ = 1024;
   buf_ = static_cast<entry*>(std::malloc(cap_ * sizeof(entry)));
   if (!buf_) throw std::bad_alloc();
   timers_.reserve(64);
-  set_wait_batch(opts.wait_batch, opts.wait_batch_timeout.count());
+  wait_batch_ = opts.wait_batch ? opts.wait_batch : 1;
+  batch_timeout_ns_ = opts.wait_batch_timeout.count();
   // Virtual time starts at the steady clock's present, so the two share an epoch and a
   // time point read before the runtime started is not in the virtual far future.
   virtual_time_ = opts.virtual_time;
@@ -56,15 +43,15 @@ void loop::grow() {
   cap_ = ncap;
 }
 
-void loop::forget(task_node& n) noexcept {
-  if (n.queued == 0) return;
+void loop::forget(schedulable& s) noexcept {
+  if (s.queued == 0) return;
   std::size_t w = 0;
   for (std::size_t i = 0; i < count_; ++i) {
     entry e = buf_[(head_ + i) & (cap_ - 1)];
-    if (e.node != &n) buf_[(head_ + w++) & (cap_ - 1)] = e;
+    if (e.unit != &s) buf_[(head_ + w++) & (cap_ - 1)] = e;
   }
   count_ = w;
-  n.queued = 0;
+  s.queued = 0;
 }
 
 // ---- timers: a binary min-heap of deadlines; each entry knows its index ----
@@ -156,8 +143,8 @@ void loop::run_once(const bool& done) {
     entry e = buf_[head_];
     head_ = (head_ + 1) & (cap_ - 1);
     --count_;
-    --e.node->queued;
-    this_thread().node = e.node;
+    --e.unit->queued;
+    this_thread().current = e.unit;
     e.h.resume();
   }
   if (ring_.cq_ready()) reap();
@@ -228,68 +215,4 @@ void loop::drain(const std::uint16_t& pending) {
   }
 }
 
-}  // namespace detail
-
-// ---- runtime ----
-
-runtime::runtime(runtime_options opts) : loop_(opts) {
-  if (detail::this_thread().lp)
-    throw std::logic_error(
-        "coring: a runtime is already running on this thread; use one runtime per thread "
-        "(spawn tasks on it instead of nesting coring::run)");
-  saved_ = detail::tls;
-  detail::this_thread().lp = &loop_;
-  detail::this_thread().virtual_now = loop_.virtual_clock();
-}
-
-runtime::~runtime() {
-  detail::tl_last_stats = stats();
-  detail::tls = saved_;
-}
-
-void runtime::begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done) {
-  node.name = "main";
-  node.id = loop_.next_task_id();
-  node.enter(loop_.root_scope());
-  loop_.set_root_node(&node);
-  loop_.post(h, &node);
-  loop_.run_until(done);
-}
-
-void runtime::end_root(detail::task_node& node) noexcept {
-  loop_.forget(node);
-  detail::ilist<detail::task_node, detail::scope_tag>::erase(node);
-  loop_.set_root_node(nullptr);
-}
-
-namespace {
-runtime_stats snapshot(detail::loop& l) {
-  runtime_stats s;
-  const auto& rc = l.uring().counters();
-  s.enters = rc.enters;
-  s.sqes = rc.sqes;
-  s.cqes = rc.cqes;
-  s.iterations = l.counters().iterations;
-  s.tasks = l.counters().tasks;
-  s.timers = l.counters().timers_fired;
-  s.frames = detail::frames_live();
-  s.ring_flags = l.uring().describe_flags();
-  return s;
-}
-}  // namespace
-
-runtime_stats runtime::stats() const { return snapshot(const_cast<detail::loop&>(loop_)); }
-
-runtime_stats stats() {
-  if (detail::this_thread().lp) return snapshot(*detail::this_thread().lp);
-  runtime_stats s = detail::tl_last_stats;
-  s.frames = detail::frames_live();
-  return s;
-}
-
-time_point clock::now() noexcept {
-  const time_point* v = detail::this_thread().virtual_now;
-  return v ? *v : std::chrono::steady_clock::now();
-}
-
-}  // namespace coring
+}  // namespace coring::detail

@@ -1,5 +1,9 @@
 #include "coring/task_group.hpp"
 
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace coring::detail {
@@ -49,10 +53,19 @@ void child_base::on_done(void* self) noexcept {
 
 // ---- groups ----
 
+namespace {
+thread_local ilist<group_state, open_group_tag> open_groups;
+// GCC 12's UBSan mis-reports a thread-local's address inside coroutines as null (see
+// this_thread()); it cannot be null.
+[[gnu::no_sanitize_undefined]] ilist<group_state, open_group_tag>& groups_open_here() noexcept {
+  return open_groups;
+}
+}  // namespace
+
 group_state::group_state(task_node& o, bool sup)
     : scope(o.scope, false), owner(o), ref(new group_ref{this, 1}), supervisor(sup) {
   owner.enter(scope);
-  owner.groups.push_back(*this);
+  groups_open_here().push_back(*this);
 }
 
 group_state::~group_state() {
@@ -125,7 +138,7 @@ void group_state::child_finished(child_base& c) noexcept {
 
 void group_state::finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost) {
   owner.enter(*scope.parent);
-  hook<node_group_tag>::unlink();
+  hook<open_group_tag>::unlink();
   ref->g = nullptr;
   if (--ref->refs == 0) delete ref;
   ref = nullptr;
@@ -228,7 +241,9 @@ void status_base::child_ended(std::exception_ptr e) noexcept {
 namespace coring {
 namespace {
 
-void dump_node(const detail::task_node& n, std::string& out, int depth) {
+using groups_by_owner = std::unordered_map<const detail::task_node*, std::vector<const detail::group_state*>>;
+
+void dump_node(const detail::task_node& n, const groups_by_owner& groups, std::string& out, int depth) {
   std::string state;
   if (&n == detail::this_task())
     state = "running";
@@ -240,19 +255,25 @@ void dump_node(const detail::task_node& n, std::string& out, int depth) {
     state = "waiting";
   if (n.cancelled()) state += " (cancelled)";
   out += fmt::format("{:{}}{} #{}: {}\n", "", depth * 2, n.display_name(), n.id, state);
-  n.groups.for_each([&](const detail::group_state& g) {
-    out += fmt::format("{:{}}task group: {} running{}{}\n", "", depth * 2 + 2, g.live,
-                       g.supervisor ? ", supervisor" : "", g.aborting ? ", cancelling" : "");
-    g.children.for_each([&](const detail::child_base& c) { dump_node(c, out, depth + 2); });
-  });
+  const auto it = groups.find(&n);
+  if (it == groups.end()) return;
+  for (const detail::group_state* g : it->second) {
+    out += fmt::format("{:{}}task group: {} running{}{}\n", "", depth * 2 + 2, g->live,
+                       g->supervisor ? ", supervisor" : "", g->aborting ? ", cancelling" : "");
+    g->children.for_each([&](const detail::child_base& c) { dump_node(c, groups, out, depth + 2); });
+  }
 }
 
 }  // namespace
 
 std::string dump_tasks() {
-  if (!detail::this_thread().lp || !detail::this_thread().lp->root_node()) return "no runtime\n";
+  const detail::task_node* root = detail::this_thread().lp ? detail::this_task() : nullptr;
+  if (!root) return "no runtime\n";
+  while (root->parent) root = root->parent;  // children know who started them
+  groups_by_owner groups;
+  detail::groups_open_here().for_each([&](const detail::group_state& g) { groups[&g.owner].push_back(&g); });
   std::string out;
-  dump_node(*detail::this_thread().lp->root_node(), out, 0);
+  dump_node(*root, groups, out, 0);
   return out;
 }
 

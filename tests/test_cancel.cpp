@@ -2,6 +2,7 @@
 
 #include <coring/coring.hpp>
 #include <coring/detail/io_op.hpp>
+#include <coring/detail/testing.hpp>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -337,10 +338,7 @@ TEST_CASE("cancel: destroying a suspended task tree frees every frame") {
     // Start it by hand and abandon it once it is suspended.
     coring::detail::task_node node;
     node.name = "abandoned";
-    node.enter(rt.get_loop().root_scope());
-    coring::detail::this_thread().node = &node;
-    auto h = t.handle();
-    rt.get_loop().post(h, &node);
+    coring::detail::testing::access::start_detached(rt, node, t.handle());
     bool stop = false;
     CHECK_THROWS_AS(rt.run([](bool& stop) -> task<> {
       for (int i = 0; i < 5; ++i) co_await coring::checkpoint();
@@ -350,8 +348,7 @@ TEST_CASE("cancel: destroying a suspended task tree frees every frame") {
     CHECK(stop);
     CHECK(coring::stats().frames > frames_before);
     t = task<>{};  // destroys the suspended tree: cancels the read in the kernel, waits for it
-    rt.get_loop().forget(node);
-    coring::detail::ilist<coring::detail::task_node, coring::detail::scope_tag>::erase(node);
+    coring::detail::testing::access::forget_detached(rt, node);
   }
   CHECK(coring::stats().frames == frames_before);
 }

@@ -74,13 +74,13 @@ template <class F>
 using blocking_result_t = typename blocking_result<F>::type;
 
 template <class F>
-class blocking_op : blocking_job, waiter {
+class blocking_op : blocking_job, parked {
   using R = blocking_result_t<F>;
   using stored = std::conditional_t<std::is_void_v<R>, bool, R>;
 
  public:
   explicit blocking_op(F fn) : blocking_job(&on_cqe, &on_settled), fn_(std::move(fn)) { run = &run_fn; }
-  blocking_op(blocking_op&& o) : blocking_job(&on_cqe, &on_settled), waiter(), fn_(std::move(o.fn_)) { run = &run_fn; }
+  blocking_op(blocking_op&& o) : blocking_job(&on_cqe, &on_settled), parked(), fn_(std::move(o.fn_)) { run = &run_fn; }
   blocking_op& operator=(blocking_op&&) = delete;
   // The frame is being destroyed while a worker may still use it: take the job back if it
   // has not started, else wait for the completion that says it is done (fn cannot be
@@ -128,12 +128,16 @@ class blocking_op : blocking_job, waiter {
       return fn_();
   }
   static void on_cqe(request*, const io_uring_cqe&) noexcept {}  // the worker stored the result
-  static void on_settled(request* r) noexcept { static_cast<blocking_op*>(static_cast<blocking_job*>(r))->wake(); }
+  static void on_settled(request* r) noexcept {
+    auto* self = static_cast<blocking_op*>(static_cast<blocking_job*>(r));
+    self->done_waiting();
+    self->resume_on(*self->owner_loop());
+  }
   // Cancellation: a job no worker has started is withdrawn (it never runs, the caller
   // resumes at once); a running one is asked to stop through its stop_token, if it takes
   // one, and awaited.
   static void on_abort(wait_hook* w) noexcept {
-    auto* self = static_cast<blocking_op*>(static_cast<waiter*>(w));
+    auto* self = static_cast<blocking_op*>(static_cast<parked*>(w));
     if (!withdraw_blocking(*self, true)) self->stop_.request_stop();
   }
 

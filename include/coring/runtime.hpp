@@ -8,10 +8,15 @@
 
 #include <fmt/format.h>
 
-#include "coring/detail/core.hpp"
+#include "coring/detail/scope.hpp"
 #include "coring/task.hpp"
 
 namespace coring {
+
+class runtime;
+namespace detail::testing {
+struct access;
+}  // namespace detail::testing
 
 // How a runtime is set up. Every field has a default that suits most programs; fill in
 // the ones to change (a designated initializer, or field by field as below) and pass the
@@ -152,13 +157,13 @@ class runtime {
   // This runtime's counters, as coring::stats() reports them while it runs. Never throws
   // (std::bad_alloc aside). (Example: the class's.)
   runtime_stats stats() const;
-  // The loop itself, for coring's own tests; not part of the public API.
-  detail::loop& get_loop() noexcept { return loop_; }
 
  private:
+  friend struct detail::testing::access;
   void begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done);
   void end_root(detail::task_node& node) noexcept;
   detail::loop loop_;
+  detail::scope_state root_scope_{nullptr, false};  // every root task runs in it
   detail::thread_state saved_{};
 };
 

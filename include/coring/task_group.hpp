@@ -89,7 +89,11 @@ struct group_ref {
   unsigned refs = 1;
 };
 
-struct group_state : hook<node_group_tag> {
+// Every group open on this thread sits in one list, in the order opened: dump_tasks walks it
+// (the task tree below the loop knows nothing of groups).
+struct open_group_tag {};
+
+struct group_state : hook<open_group_tag> {
   scope_state scope;
   task_node& owner;
   ilist<child_base, child_tag> children;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "coring/detail/request.hpp"
+#include "coring/detail/waiter.hpp"
 
 namespace coring::detail {
 
@@ -17,7 +18,7 @@ namespace coring::detail {
 // so its request is uncancellable. A pending cancellation is raised at the next suspension
 // point instead. If the op is destroyed without ever being awaited, it closes the
 // descriptor with close(2), so dropping it never leaks.
-class [[nodiscard]] close_op : request {
+class [[nodiscard]] close_op : request, resume_point {
  public:
   explicit close_op(int fd) noexcept : request(&on_cqe, &on_settled, false), fd_(fd) {}
   close_op(close_op&& o) noexcept : request(&on_cqe, &on_settled, false), fd_(std::exchange(o.fd_, -1)) {}
@@ -35,8 +36,6 @@ class [[nodiscard]] close_op : request {
   int fd_;
   int res_ = 0;
   bool submitted_ = false;
-  task_node* node_ = nullptr;
-  std::coroutine_handle<> handle_;
 };
 
 // Closes `fd` with close(2) if it is >= 0, keeping errno intact. For destructors.

@@ -68,7 +68,7 @@ struct op_result<Result, Args...> {
 };
 
 template <class Traits, class Result, class Prep, class... Args>
-class op final : public request, protected waiter {
+class op final : public request, protected parked {
   using R = typename op_result<Result, Args...>::type;
 
  public:
@@ -96,13 +96,14 @@ class op final : public request, protected waiter {
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
     if (!park(h, &on_abort, name_)) return false;
+    loop& l = current_loop();
     submit(
-        *waiter::lp,
+        l,
         [this](io_uring_sqe* sqe) {
           std::apply([&](Args&... a) { prep_(sqe, pass_arg(a)...); }, args_);
         },
         link_ ? &ts_ : nullptr);
-    if constexpr (Traits::completes_inline) waiter::lp->note_inline_completion();
+    if constexpr (Traits::completes_inline) l.note_inline_completion();
     return true;
   }
   R await_resume() {
@@ -121,7 +122,7 @@ class op final : public request, protected waiter {
   unsigned cqe_flags() const noexcept { return cqe_flags_; }
 
  private:
-  static void on_abort(wait_hook* w) noexcept { static_cast<op*>(static_cast<waiter*>(w))->cancel(); }
+  static void on_abort(wait_hook* w) noexcept { static_cast<op*>(static_cast<parked*>(w))->cancel(); }
   static void on_cqe(request* r, const io_uring_cqe& cqe) noexcept {
     auto* self = static_cast<op*>(r);
     self->res_ = cqe.res;
@@ -131,7 +132,7 @@ class op final : public request, protected waiter {
   }
   static void on_settled(request* r) noexcept {
     auto* self = static_cast<op*>(r);
-    self->waiter::lp->post(self->handle, self->node);
+    self->resume_on(*self->owner_loop());
   }
 
   const char* name_;

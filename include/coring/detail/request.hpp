@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "coring/detail/core.hpp"
+#include "coring/detail/loop.hpp"
 
 namespace coring::detail {
 

@@ -5,21 +5,32 @@
 
 #include <coroutine>
 
-#include "coring/detail/core.hpp"
+#include "coring/detail/scope.hpp"
 
 namespace coring::detail {
 
-struct waiter : wait_hook {
+// Where a suspended task resumes: its node and the frame to resume. Awaitables that hold
+// their loop elsewhere (a kernel request knows its ring) post through it themselves.
+struct resume_point {
   task_node* node = nullptr;
-  loop* lp = nullptr;
   std::coroutine_handle<> handle;
+  void capture(std::coroutine_handle<> h) {
+    node = running_task();
+    handle = h;
+  }
+  void resume_on(loop& l) noexcept { l.post(handle, node); }
+};
+
+// A suspension that cancellation can cut short, registered as the task's current wait.
+// It does not know the loop: the owner either is a kernel request (which does) or is a
+// `waiter` (below).
+struct parked : wait_hook, resume_point {
   bool refused = false;  // the scope was already cancelled: never suspended
 
   // Call from await_suspend. Returns false (do not suspend) when the task is already
   // cancelled; await_resume must then call check().
   bool park(std::coroutine_handle<> h, void (*abort_fn)(wait_hook*) noexcept, const char* what_) {
     node = running_task();
-    lp = &current_loop();
     if (node->cancelled()) {
       refused = true;
       return false;
@@ -31,20 +42,33 @@ struct waiter : wait_hook {
     node->wait = this;
     return true;
   }
-  // Queues the task to resume. With `final` the wait stops being abortable (its result is
-  // in and wins over a later cancel); sync primitives pass false so that a hand-off to a
-  // waiter cancelled before it resumed can be passed on.
-  void wake(bool final = true) noexcept {
-    if (final && node->wait == this) node->wait = nullptr;
-    lp->post(handle, node);
-  }
-  // Call first thing in await_resume.
+  // Call first thing in await_resume (and when the result is in: a later cancellation
+  // must not abort a wait whose outcome is decided).
   void done_waiting() noexcept {
     if (node && node->wait == this) node->wait = nullptr;
   }
   // Throws cancelled when the wait never started or was aborted by a cancellation.
   void check() const {
     if (refused || aborted) throw cancelled{};
+  }
+};
+
+// A parked wait that user space ends (a timer, a queue hand-off, a task group's join): it
+// remembers the loop to post the task to.
+struct waiter : parked {
+  loop* lp = nullptr;
+
+  bool park(std::coroutine_handle<> h, void (*abort_fn)(wait_hook*) noexcept, const char* what_) {
+    const bool suspend = parked::park(h, abort_fn, what_);  // first: it reports a missing task
+    lp = &current_loop();
+    return suspend;
+  }
+  // Queues the task to resume. With `final` the wait stops being abortable (its result is
+  // in and wins over a later cancel); sync primitives pass false so that a hand-off to a
+  // waiter cancelled before it resumed can be passed on.
+  void wake(bool final = true) noexcept {
+    if (final && node->wait == this) node->wait = nullptr;
+    lp->post(handle, node);
   }
 };
 

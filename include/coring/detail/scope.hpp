@@ -1,0 +1,102 @@
+// Layers 3-4 internals: the task node (one logical task, what the loop resumes frames for)
+// and the cancel-scope tree (Trio's cancel status) that every suspension point consults.
+// Task groups (layer 5) build on these; nothing here knows of them.
+// Users never include this directly; awaitables in the public headers build on it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "coring/detail/ilist.hpp"
+#include "coring/detail/loop.hpp"
+#include "coring/errors.hpp"
+
+namespace coring::detail {
+
+struct scope_tag {};
+struct child_scope_tag {};
+
+struct task_node;
+
+// A suspension that cancellation may cut short. `abort` must not resume the task itself:
+// it arranges for the task to be resumed later (submit an ASYNC_CANCEL, unlink from a wait
+// list and post to the ready queue, ...). Null `abort` means the wait ignores cancellation
+// (the join of a task group: cancellation reaches the children through the scope tree).
+struct wait_hook {
+  void (*abort)(wait_hook*) noexcept = nullptr;
+  const char* what = "";
+  bool aborted = false;
+};
+
+// Trio's cancel status: one per cancel scope, arranged in a tree. `effective` is cached so
+// that checking for cancellation at a suspension point costs one load.
+struct scope_state : hook<child_scope_tag> {
+  scope_state* parent = nullptr;
+  ilist<scope_state, child_scope_tag> children;
+  ilist<task_node, scope_tag> tasks;
+  struct deadline_timer : timer_entry {
+    scope_state* owner = nullptr;
+  } deadline;
+  bool cancel_called = false;
+  bool shield = false;
+  bool effective = false;
+
+  scope_state(scope_state* parent, bool shield) noexcept;
+  ~scope_state();
+  scope_state(const scope_state&) = delete;
+  scope_state& operator=(const scope_state&) = delete;
+
+  // Cancels every task in this scope and in its non-shielded descendants.
+  void cancel() noexcept;
+  // (Re)arms the deadline; a deadline in the past cancels at once.
+  void set_deadline(time_point when);
+  // True when a cancelled exception leaving this scope is this scope's own to catch: it
+  // was cancelled and nothing outside it is.
+  bool owns_cancellation() const noexcept {
+    return cancel_called && !(parent && parent->effective && !shield);
+  }
+};
+
+// One logical task: the chain of coroutine frames that `co_await` links together. Spawned
+// children get their own node; a plain `co_await child()` runs in the caller's node.
+struct task_node : schedulable, hook<scope_tag> {  // schedulable first: this_task() is a no-op cast
+  scope_state* scope = nullptr;  // innermost cancel scope
+  wait_hook* wait = nullptr;     // what the task is suspended on, if anything
+  mutable std::string name;      // empty until read: display_name() makes "task-<id>"
+  task_node* parent = nullptr;   // the task that started this one (null for a root task)
+  std::uint64_t id = 0;
+
+  bool cancelled() const noexcept { return scope->effective; }
+  // The task's name; a task spawned without one is called "task-<id>" (built on first read,
+  // so spawning stays cheap).
+  const std::string& display_name() const {
+    if (name.empty()) name = "task-" + std::to_string(id);
+    return name;
+  }
+  // Moves this task into `s` (a child of its current scope) or back out of it.
+  void enter(scope_state& s) noexcept {
+    ilist<task_node, scope_tag>::erase(*this);
+    scope = &s;
+    s.tasks.push_back(*this);
+  }
+};
+
+// The task running now (null outside a runtime). Every unit the loop resumes is a task node.
+inline task_node* this_task() noexcept { return static_cast<task_node*>(this_thread().current); }
+// The task running now, for awaitables: awaiting a coring operation in a coroutine that no
+// coring runtime drives is a programming error reported here (std::logic_error), not a
+// crash.
+[[noreturn]] void no_running_task();
+inline task_node* running_task() {
+  task_node* n = this_task();
+  if (!n) [[unlikely]] no_running_task();
+  return n;
+}
+// For await_ready (noexcept): false outside a task, so await_suspend reports the misuse.
+inline bool current_task_cancelled() noexcept {
+  task_node* n = this_task();
+  return n && n->cancelled();
+}
+inline task_node& current_node() { return *running_task(); }
+
+}  // namespace coring::detail

@@ -1,0 +1,19 @@
+// A seam for coring's own tests: what they need of a runtime's insides, and no more.
+// Not part of the public API.
+#pragma once
+
+#include <coroutine>
+
+#include "coring/runtime.hpp"
+
+namespace coring::detail::testing {
+
+struct access {
+  // Queues frame `h` as task `node` in `rt`'s root scope without running the loop: a task
+  // tree started by hand, which a test may abandon while it is suspended.
+  static void start_detached(runtime& rt, task_node& node, std::coroutine_handle<> h);
+  // Takes a task started with start_detached out of the ready queue and the root scope.
+  static void forget_detached(runtime& rt, task_node& node) noexcept;
+};
+
+}  // namespace coring::detail::testing

@@ -1,0 +1,84 @@
+// The runtime (binds a loop to its thread, runs root tasks) and its counters.
+#include <stdexcept>
+
+#include "coring/runtime.hpp"
+#include "coring/detail/testing.hpp"
+
+namespace coring {
+namespace {
+thread_local runtime_stats tl_last_stats;
+}  // namespace
+
+runtime::runtime(runtime_options opts) : loop_(opts) {
+  if (detail::this_thread().lp)
+    throw std::logic_error(
+        "coring: a runtime is already running on this thread; use one runtime per thread "
+        "(spawn tasks on it instead of nesting coring::run)");
+  saved_ = detail::tls;
+  detail::this_thread().lp = &loop_;
+  detail::this_thread().virtual_now = loop_.virtual_clock();
+}
+
+runtime::~runtime() {
+  tl_last_stats = stats();
+  detail::tls = saved_;
+}
+
+void runtime::begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done) {
+  node.name = "main";
+  node.id = loop_.next_task_id();
+  node.enter(root_scope_);
+  loop_.post(h, &node);
+  loop_.run_until(done);
+}
+
+void runtime::end_root(detail::task_node& node) noexcept {
+  loop_.forget(node);
+  detail::ilist<detail::task_node, detail::scope_tag>::erase(node);
+}
+
+namespace detail::testing {
+
+void access::start_detached(runtime& rt, task_node& node, std::coroutine_handle<> h) {
+  node.enter(rt.root_scope_);
+  rt.loop_.post(h, &node);
+}
+
+void access::forget_detached(runtime& rt, task_node& node) noexcept {
+  rt.loop_.forget(node);
+  ilist<task_node, scope_tag>::erase(node);
+}
+
+}  // namespace detail::testing
+
+namespace {
+runtime_stats snapshot(detail::loop& l) {
+  runtime_stats s;
+  const auto& rc = l.uring().counters();
+  s.enters = rc.enters;
+  s.sqes = rc.sqes;
+  s.cqes = rc.cqes;
+  s.iterations = l.counters().iterations;
+  s.tasks = l.counters().tasks;
+  s.timers = l.counters().timers_fired;
+  s.frames = detail::frames_live();
+  s.ring_flags = l.uring().describe_flags();
+  return s;
+}
+}  // namespace
+
+runtime_stats runtime::stats() const { return snapshot(const_cast<detail::loop&>(loop_)); }
+
+runtime_stats stats() {
+  if (detail::this_thread().lp) return snapshot(*detail::this_thread().lp);
+  runtime_stats s = tl_last_stats;
+  s.frames = detail::frames_live();
+  return s;
+}
+
+time_point clock::now() noexcept {
+  const time_point* v = detail::this_thread().virtual_now;
+  return v ? *v : std::chrono::steady_clock::now();
+}
+
+}  // namespace coring
