@@ -271,7 +271,10 @@ struct response {
   //
   // Example (examples/http_streaming.cpp):
   //   co_return coring::http::response::stream(200, [](coring::http::body_writer& w) -> coring::task<> {
-  //     for (int i = 0; i < 3; ++i) co_await w.write(fmt::format("line {}\n", i));
+  //     for (int i = 0; i < 3; ++i) {
+  //       const std::string line = fmt::format("line {}\n", i);  // named: it must outlive the write
+  //       co_await w.write(line);
+  //     }
   //   }, "text/plain");
   static response stream(int status, body_producer producer,
                          std::string content_type, std::optional<std::uint64_t> length = std::nullopt);
@@ -363,7 +366,7 @@ class body_reader {
 // the bytes, so the producer runs no faster than the peer reads. Not copyable; valid while
 // the producer runs.
 //
-// Example (examples/http_streaming.cpp): under response::stream.
+// Example: under response::stream (examples/http_streaming.cpp).
 class body_writer {
  public:
   body_writer(const body_writer&) = delete;
@@ -592,7 +595,8 @@ class client {
   //   coring::http::request up("PUT", url);
   //   up.body_length = 3 * 1000;
   //   up.body_stream = [](coring::http::body_writer& w) -> coring::task<> {
-  //     for (int i = 0; i < 3; ++i) co_await w.write(std::string(1000, 'x'));
+  //     const std::string block(1000, 'x');
+  //     for (int i = 0; i < 3; ++i) co_await w.write(block);
   //   };
   //   coring::http::response done = co_await c.send(std::move(up));
   task<streaming_response> stream(http::request r);
@@ -676,7 +680,7 @@ using handler = std::function<task<response>(const request&)>;
 // a body slower than its deadline, 408 (each closes the connection); other exceptions as
 // for handler.
 //
-// Example (examples/http_streaming.cpp): under body_reader.
+// Example: under body_reader (examples/http_streaming.cpp).
 using streaming_handler = std::function<task<response>(request&, body_reader&)>;
 
 // Counters a server updates as it runs (pass a pointer with server_options::stats).
