@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
@@ -193,6 +194,16 @@ task<void> body_writer::finish() {
   if (!head_.empty()) co_await send({});
 }
 
+task<response> response::file(std::string path, std::string content_type) {
+  // Shared: the producer is a std::function (copyable), the file is not.
+  auto f = std::make_shared<coring::file>(co_await coring::file::open(std::move(path)));
+  const std::uint64_t size = co_await f->size();
+  co_return stream(
+      200,
+      [f, size](body_writer& w) -> task<> { co_await w.write_file(*f, 0, size); },
+      std::move(content_type), size);
+}
+
 namespace detail {
 
 task<void> produce(body_writer& w, const body_producer& producer) {
@@ -207,14 +218,6 @@ streaming_handler whole_body(handler h) {
     req.body = co_await body.read_all();
     co_return co_await h(req);
   };
-}
-
-void raise_for_status(int status, std::string_view reason, std::string_view method, std::string_view url) {
-  if (status < 400) return;
-  const std::string_view why = reason.empty() ? reason_phrase(status) : reason;
-  std::string msg = fmt::format("HTTP {} {}", status, why);
-  if (!url.empty()) msg += fmt::format(" for {} {}", method.empty() ? "GET" : method, url);
-  throw status_error(status, msg);
 }
 
 }  // namespace detail

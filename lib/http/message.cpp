@@ -1,13 +1,27 @@
-// Requests and responses: the response helpers a handler builds its answer with.
-#include <memory>
+// Responses: the helpers a handler builds its answer with, and status errors (no I/O here:
+// the fuzz targets link this file).
 #include <string>
 
 #include <http_parser.h>
+
+#include <fmt/format.h>
 
 #include "body.hpp"
 #include "coring/http.hpp"
 
 namespace coring::http {
+
+namespace detail {
+
+void raise_for_status(int status, std::string_view reason, std::string_view method, std::string_view url) {
+  if (status < 400) return;
+  const std::string_view why = reason.empty() ? reason_phrase(status) : reason;
+  std::string msg = fmt::format("HTTP {} {}", status, why);
+  if (!url.empty()) msg += fmt::format(" for {} {}", method.empty() ? "GET" : method, url);
+  throw status_error(status, msg);
+}
+
+}  // namespace detail
 
 void response::raise_for_status() const { detail::raise_for_status(status, reason, method, url); }
 
@@ -33,16 +47,6 @@ response response::stream(int status, body_producer producer, std::string conten
   r.body_stream = std::move(producer);
   r.body_length = length;
   return r;
-}
-
-task<response> response::file(std::string path, std::string content_type) {
-  // Shared: the producer is a std::function (copyable), the file is not.
-  auto f = std::make_shared<coring::file>(co_await coring::file::open(std::move(path)));
-  const std::uint64_t size = co_await f->size();
-  co_return stream(
-      200,
-      [f, size](body_writer& w) -> task<> { co_await w.write_file(*f, 0, size); },
-      std::move(content_type), size);
 }
 
 std::string_view reason_phrase(int status) noexcept {
