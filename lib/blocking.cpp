@@ -2,6 +2,7 @@
 
 #include "coring/detail/wake.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -172,6 +173,8 @@ class pool {
   }
 
   void work(io_uring ring, bool have_ring) {
+    // Not the name of the thread that started it (a loop thread's, say).
+    (void)pthread_setname_np(pthread_self(), "coring-blocking");
     for (;;) {
       blocking_job* j;
       {

@@ -252,6 +252,9 @@ void worker_main(thread_set& set, thread_set::impl& im, const runtime_options& o
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, nullptr);
   if (im.pinned) im.pin(k);
+  char name[16];
+  std::snprintf(name, sizeof name, "coring-loop-%u", k);
+  (void)pthread_setname_np(pthread_self(), name);  // shows in top -H, gdb, /proc
   hub& h = set.at(k);
   std::optional<loop> lp;
   try {

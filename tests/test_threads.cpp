@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,11 +50,17 @@ bool use_eventfd() {
   return ev || coring::detail::probed_wakeup() == coring::detail::wakeup::eventfd;
 }
 
-std::size_t threads_of_process() {
+// Loop threads alive in this process (they are named "coring-loop-<k>").
+std::size_t loop_threads() {
   std::size_t n = 0;
   DIR* d = ::opendir("/proc/self/task");
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') ++n;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream comm(std::string("/proc/self/task/") + e->d_name + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    n += name.rfind("coring-loop-", 0) == 0;
+  }
   ::closedir(d);
   return n;
 }
@@ -85,10 +92,10 @@ task<std::size_t> read_blocked(int fd, std::atomic<int>& reading) {
 // ---- threads ----
 
 TEST_CASE("threads: run starts the loop threads and main runs on thread 0") {
-  const std::size_t before = threads_of_process();
   const int rc = coring::run([]() -> task<int> {
     CHECK(coring::thread_index() == 0);
     CHECK(coring::thread_count() == 3);
+    CHECK(loop_threads() == 2);
     for (unsigned k = 0; k < 3; ++k) {
       const unsigned got = co_await coring::on_thread(k, []() -> task<unsigned> { co_return coring::thread_index(); });
       CHECK(got == k);
@@ -96,7 +103,7 @@ TEST_CASE("threads: run starts the loop threads and main runs on thread 0") {
     co_return 7;
   }(), with_threads(3));
   CHECK(rc == 7);
-  CHECK(threads_of_process() == before);  // every loop thread was joined
+  CHECK(loop_threads() == 0);  // every loop thread was joined
   CHECK(coring::thread_count() == 0);
 }
 
@@ -400,13 +407,14 @@ TEST_CASE("spawn_on: the group waits for its children on every thread and keeps 
 TEST_CASE("spawn_on: dump_tasks shows the thread each task runs on") {
   coring::run([]() -> task<> {
     std::string here, there;
-    coring::channel<int> release(1);  // outlives the tasks using it
+    coring::channel<int> ready(1), release(1);  // outlive the tasks using them
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       tg.spawn_on(1, [&]() -> task<> {
         there = coring::dump_tasks();
+        ready.put_nowait(1);  // hands `there` over to thread 0
         (void)co_await release.get();
       }, "worker");
-      while (there.empty()) co_await coring::sleep(100us);
+      (void)co_await ready.get();
       here = coring::dump_tasks();
       release.put_nowait(1);
     });
@@ -432,7 +440,6 @@ TEST_CASE("threads: shutdown with work in flight on every thread cancels it and 
   const bool ev = use_eventfd();
   std::optional<eventfd_wakeups> force;
   if (ev) force.emplace();
-  const std::size_t before = threads_of_process();
   std::atomic<int> cancelled{0};
   socket_pair sp;
   std::atomic<int> reading{0};
@@ -461,5 +468,5 @@ TEST_CASE("threads: shutdown with work in flight on every thread cancels it and 
     });
   }(), with_threads(3)), Catch::Contains("unhandled errors"));
   CHECK(cancelled.load() == 6);
-  CHECK(threads_of_process() == before);
+  CHECK(loop_threads() == 0);
 }
