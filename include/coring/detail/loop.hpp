@@ -123,6 +123,9 @@ class loop {
     schedulable* unit;
   };
   void grow();
+  // Remote: a multi-thread runtime's loop (remote_ set); the single-thread loop is
+  // compiled without the hand-off hooks.
+  template <bool Remote>
   void run_once(const bool& done);
   void fire_timers(time_point now);
   void jump_to_next_timer();
