@@ -73,6 +73,12 @@ void cross_waiter::wake_any(bool final) noexcept {
     wake(final);
     return;
   }
+  if (!home_) {
+    std::fputs("coring: fatal: a coring::channel is shared by tasks of different runtimes; connect the threads of "
+               "one runtime (runtime_options::threads) instead\n",
+               stderr);
+    std::terminate();
+  }
   final_ = final;
   msg_pending_ = true;
   msg_.run = &on_wake;

@@ -678,7 +678,9 @@ auto with_supervisor(F body) -> task<detail::body_result_t<F>> {
 }
 
 // The live task tree of this thread's runtime: each task's name, state (running, ready,
-// waiting on ...) and its open task groups with their children, indented.
+// waiting on ...) and its open task groups with their children, indented. With several
+// loop threads it covers this thread's tasks, under a line "thread K of N:"; a child
+// started on another thread (spawn_on, on_thread) shows as "waiting on a task on thread K".
 // Not an awaitable (a snapshot taken now). Errors: none besides std::bad_alloc; outside a
 // runtime returns "no runtime".
 //
