@@ -81,9 +81,11 @@ struct socket_pair {
   }
 };
 
-task<std::size_t> read_blocked(int fd, std::atomic<int>& reading) {
+// Reads from `fd`, which nobody writes: blocks until cancelled. Tells `reading` first, so
+// a test waits for it without polling (the read is submitted in the same turn).
+task<std::size_t> read_blocked(int fd, coring::channel<int>& reading) {
   char buf[16];
-  reading.fetch_add(1);
+  reading.put_nowait(1);
   co_return co_await coring::read_some(fd, std::span(buf));
 }
 
@@ -209,7 +211,7 @@ TEST_CASE("on_thread: cancelling the caller cancels the child's kernel operation
   if (ev) force.emplace();
   coring::run([]() -> task<> {
     socket_pair sp;
-    std::atomic<int> reading{0};
+    coring::channel<int> reading(8);
     std::atomic<bool> child_cancelled{false};
     co_await coring::move_on_after(20ms, coring::on_thread(1, [&]() -> task<> {
       try {
@@ -219,7 +221,7 @@ TEST_CASE("on_thread: cancelling the caller cancels the child's kernel operation
         throw;
       }
     }));
-    CHECK(reading.load() == 1);
+    CHECK(reading.size() == 1);
     CHECK(child_cancelled.load());  // the caller resumed only after the child ended
   }(), with_threads(2));
 }
@@ -309,13 +311,13 @@ TEST_CASE("spawn_on: a failure on thread 1 cancels a child blocked in a socket r
   if (ev) force.emplace();
   coring::run([]() -> task<> {
     socket_pair sp;
-    std::atomic<int> reading{0};
+    coring::channel<int> reading(8);
     coring::task_handle<std::size_t> reader;
     bool failed = false;
     try {
       co_await coring::with_task_group([&](task_group& tg) -> task<> {
         reader = tg.spawn(read_blocked(sp.a, reading), "reader");
-        while (reading.load() == 0) co_await coring::checkpoint();
+        (void)co_await reading.get();
         tg.spawn_on(1, [&]() -> task<> {
           co_await coring::checkpoint();
           throw std::runtime_error("failed on thread 1");
@@ -336,7 +338,7 @@ TEST_CASE("spawn_on: a failure on thread 0 cancels a child blocked in a socket r
   if (ev) force.emplace();
   coring::run([]() -> task<> {
     socket_pair sp;
-    std::atomic<int> reading{0};
+    coring::channel<int> reading(8);
     std::atomic<bool> child_cancelled{false};
     coring::task_handle<void> remote;
     std::size_t errors = 0;
@@ -350,7 +352,7 @@ TEST_CASE("spawn_on: a failure on thread 0 cancels a child blocked in a socket r
             throw;
           }
         }, "reader on 1");
-        while (reading.load() == 0) co_await coring::sleep(100us);
+        (void)co_await reading.get();
         throw std::runtime_error("body failed on thread 0");
       });
     } catch (const coring::exception_group& eg) {
@@ -442,7 +444,7 @@ TEST_CASE("threads: shutdown with work in flight on every thread cancels it and 
   if (ev) force.emplace();
   std::atomic<int> cancelled{0};
   socket_pair sp;
-  std::atomic<int> reading{0};
+  coring::channel<int> reading(8);
   CHECK_THROWS_WITH(coring::run([&]() -> task<> {
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       for (unsigned k = 0; k < 3; ++k) {
@@ -463,7 +465,7 @@ TEST_CASE("threads: shutdown with work in flight on every thread cancels it and 
           }
         });
       }
-      while (reading.load() < 3) co_await coring::sleep(100us);
+      for (int i = 0; i < 3; ++i) (void)co_await reading.get();
       throw std::runtime_error("main gives up");
     });
   }(), with_threads(3)), Catch::Contains("unhandled errors"));
