@@ -1,5 +1,8 @@
 #include "coring/blocking.hpp"
 
+#include "coring/detail/wake.hpp"
+
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -83,14 +86,6 @@ inbox& thread_inbox(loop& lp) {
 
 // ---- the pool ----
 
-bool probe_msg_ring() noexcept {
-  io_uring_probe* p = io_uring_get_probe();
-  if (!p) return false;
-  const bool ok = io_uring_opcode_supported(p, IORING_OP_MSG_RING);
-  io_uring_free_probe(p);
-  return ok;
-}
-
 std::atomic<int> forced_mode{-1};
 
 unsigned default_threads() noexcept {
@@ -100,7 +95,7 @@ unsigned default_threads() noexcept {
 
 class pool {
  public:
-  pool() : msg_ring_(probe_msg_ring()), max_threads_(default_threads()) {}
+  pool() : msg_ring_(probed_wakeup() == wakeup::msg_ring), max_threads_(default_threads()) {}
   ~pool() {
     {
       std::lock_guard lk(mu_);
@@ -178,6 +173,8 @@ class pool {
   }
 
   void work(io_uring ring, bool have_ring) {
+    // Not the name of the thread that started it (a loop thread's, say).
+    (void)pthread_setname_np(pthread_self(), "coring-blocking");
     for (;;) {
       blocking_job* j;
       {
@@ -195,21 +192,20 @@ class pool {
         auto* ib = static_cast<inbox*>(j->inbox);
         std::lock_guard lk(ib->mu);
         ib->done.push_back(j);
-        const std::uint64_t one = 1;
-        ssize_t w;
-        do {
-          w = ::write(ib->efd, &one, sizeof one);
-        } while (w < 0 && errno == EINTR);
+        eventfd_signal(ib->efd);
         continue;
       }
-      announce(ring, *j);
+      // The CQE tells the loop that the result is in, but the kernel is no synchroniser
+      // ThreadSanitizer can see: publish the result with a release the loop acquires.
+      const int target = j->target_ring_fd;
+      const std::uint64_t ud = user_data(j, tag_op);
+      j->ran.store(true, std::memory_order_release);
+      announce(ring, target, ud);
     }
     if (have_ring) io_uring_queue_exit(&ring);
   }
 
-  static void announce(io_uring& ring, blocking_job& j) {
-    const std::uint64_t ud = user_data(&j, tag_op);
-    const int target = j.target_ring_fd;
+  static void announce(io_uring& ring, int target, std::uint64_t ud) {
     for (;;) {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring);
       io_uring_prep_msg_ring(sqe, target, 0, ud, 0);
@@ -258,9 +254,7 @@ pool& the_pool() {
 
 }  // namespace
 
-blocking_wakeup probed_blocking_wakeup() noexcept {
-  return the_pool().msg_ring() ? blocking_wakeup::msg_ring : blocking_wakeup::eventfd;
-}
+blocking_wakeup probed_blocking_wakeup() noexcept { return probed_wakeup(); }
 
 blocking_wakeup blocking_wakeup_mode() noexcept {
   const int f = forced_mode.load(std::memory_order_relaxed);

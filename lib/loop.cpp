@@ -135,8 +135,10 @@ void loop::reap() {
   });
 }
 
+template <bool Remote>
 void loop::run_once(const bool& done) {
   ++counters_.iterations;
+  if (Remote) remote_->drain(remote_);
   // Resume only what was ready when the turn began, so a task that keeps yielding cannot
   // starve I/O and timers.
   for (std::size_t n = count_; n > 0; --n) {
@@ -164,7 +166,8 @@ void loop::run_once(const bool& done) {
     }
     return;
   }
-  if (outstanding_ == 0 && timers_.empty() && ring_.pending() == 0) {
+  if (outstanding_ <= (Remote ? remote_->quiet : 0) && timers_.empty() && ring_.pending() == 0 &&
+      !(Remote && remote_->keeps_alive(remote_))) {
     throw std::logic_error(
         "coring: deadlock: every task is waiting for another task (a queue, event, semaphore "
         "or task group) or sleeps forever, and no I/O or timer is pending, so nothing can "
@@ -184,7 +187,9 @@ void loop::run_once(const bool& done) {
     wait_nr = inline_sends + 1 < wait_batch_ ? inline_sends + 1 : wait_batch_;
     if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) timeout_ns = batch_timeout_ns_;
   }
+  if (Remote && !remote_->prepare_sleep(remote_)) return;
   ring_.enter(wait_nr, timeout_ns);
+  if (Remote) remote_->woke(remote_);
   reap();
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());
 }
@@ -205,7 +210,10 @@ void loop::jump_to_next_timer() {
 }
 
 void loop::run_until(const bool& done) {
-  while (!done) run_once(done);
+  if (remote_)
+    while (!done) run_once<true>(done);
+  else
+    while (!done) run_once<false>(done);
 }
 
 void loop::drain(const std::uint16_t& pending) {

@@ -3,13 +3,27 @@
 
 #include "coring/runtime.hpp"
 #include "coring/detail/testing.hpp"
+#include "coring/detail/threads.hpp"
 
 namespace coring {
 namespace {
 thread_local runtime_stats tl_last_stats;
 }  // namespace
 
-runtime::runtime(runtime_options opts) : loop_(opts) {
+namespace {
+const runtime_options& checked(const runtime_options& opts) {
+  if (opts.threads == 0 || opts.threads > 256)
+    throw std::invalid_argument("coring::runtime_options::threads is " + std::to_string(opts.threads) +
+                                "; pass 1..256 loop threads");
+  if (opts.threads > 1 && opts.virtual_time)
+    throw std::invalid_argument(
+        "coring::runtime_options: virtual_time needs threads == 1 (one clock cannot jump while other "
+        "threads run); drop one of the two");
+  return opts;
+}
+}  // namespace
+
+runtime::runtime(runtime_options opts) : loop_(checked(opts)) {
   if (detail::this_thread().lp)
     throw std::logic_error(
         "coring: a runtime is already running on this thread; use one runtime per thread "
@@ -17,9 +31,18 @@ runtime::runtime(runtime_options opts) : loop_(opts) {
   saved_ = detail::tls;
   detail::this_thread().lp = &loop_;
   detail::this_thread().virtual_now = loop_.virtual_clock();
+  if (opts.threads > 1) {
+    try {
+      threads_ = std::make_unique<detail::thread_set>(opts, loop_);
+    } catch (...) {
+      detail::tls = saved_;
+      throw;
+    }
+  }
 }
 
 runtime::~runtime() {
+  threads_.reset();  // stops and joins the other loop threads
   tl_last_stats = stats();
   detail::tls = saved_;
 }
@@ -63,6 +86,11 @@ runtime_stats snapshot(detail::loop& l) {
   s.timers = l.counters().timers_fired;
   s.frames = detail::frames_live();
   s.ring_flags = l.uring().describe_flags();
+  if (auto* h = static_cast<detail::hub*>(l.remote())) {
+    s.thread = h->index();
+    s.wakeups_sent = h->wakeups_sent;
+    s.wakeups_received = h->wakeups_received;
+  }
   return s;
 }
 }  // namespace

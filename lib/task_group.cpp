@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "coring/thread.hpp"
+
 namespace coring::detail {
 
 // ---- children ----
@@ -273,6 +275,9 @@ std::string dump_tasks() {
   groups_by_owner groups;
   detail::groups_open_here().for_each([&](const detail::group_state& g) { groups[&g.owner].push_back(&g); });
   std::string out;
+  // With several loop threads, each thread's dump covers its own tasks; a child running
+  // elsewhere shows here as "waiting on a task on thread k".
+  if (const detail::hub* h = detail::this_hub()) out = fmt::format("thread {} of {}:\n", h->index(), thread_count());
   dump_node(*root, groups, out, 0);
   return out;
 }

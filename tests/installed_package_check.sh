@@ -39,4 +39,61 @@ int main() {
 CPP
 g++ -std=c++20 "$work/virtual.cpp" -o "$work/virtual" $(pkg-config --cflags --libs --static coring)
 "$work/virtual"
+# Several loop threads from the installed headers: on_thread, spawn_on across two threads
+# where a failure on thread 1 cancels a sibling blocked on thread 0, and a channel.
+cat > "$work/threads.cpp" <<'CPP'
+#include <coring/coring.hpp>
+#include <chrono>
+#include <stdexcept>
+using namespace std::chrono_literals;
+coring::task<int> main_task() {
+  const unsigned where = co_await coring::on_thread(1, []() -> coring::task<unsigned> {
+    co_await coring::sleep(1ms);
+    co_return coring::thread_index();
+  });
+  if (where != 1) co_return 1;
+  bool sibling_cancelled = false;
+  std::size_t errors = 0;
+  try {
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      tg.spawn_on(0, [&]() -> coring::task<> {
+        try {
+          co_await coring::sleep(1h);
+        } catch (const coring::cancelled&) {
+          sibling_cancelled = true;
+          throw;
+        }
+      }, "sleeper on 0");
+      tg.spawn_on(1, []() -> coring::task<> {
+        co_await coring::sleep(1ms);
+        throw std::runtime_error("failure on thread 1");
+      }, "failer on 1");
+      co_return;
+    });
+  } catch (const coring::exception_group& eg) {
+    errors = eg.size();
+  }
+  if (!sibling_cancelled || errors != 1) co_return 2;
+  coring::channel<int> ch(8);
+  long sum = 0;
+  co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+    tg.spawn_on(1, [&]() -> coring::task<> {
+      for (int i = 1; i <= 100; ++i) co_await ch.put(i);
+      ch.close();
+    });
+    try {
+      for (;;) sum += co_await ch.get();
+    } catch (const coring::channel_closed&) {
+    }
+  });
+  co_return sum == 5050 ? 0 : 3;
+}
+int main() {
+  coring::runtime_options opts;
+  opts.threads = 2;
+  return coring::run(main_task(), opts);
+}
+CPP
+g++ -std=c++20 "$work/threads.cpp" -o "$work/threads" $(pkg-config --cflags --libs --static coring)
+"$work/threads"
 echo "installed package: built and ran a program with pkg-config --cflags --libs coring"

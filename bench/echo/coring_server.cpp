@@ -4,10 +4,14 @@
 // floor server) + write_all, and a clean stop on SIGINT/SIGTERM (the group is
 // cancelled and the listener closed, so the port is free at once).
 //
-// Usage: coring_server PORT [-b WAIT_BATCH] [-t WAIT_BATCH_TIMEOUT_US] [-s]
+// Usage: coring_server PORT [-b WAIT_BATCH] [-t WAIT_BATCH_TIMEOUT_US] [-T THREADS] [-s]
 //   -b, -t: coring::runtime_options::wait_batch / wait_batch_timeout (default: the
 //           runtime's defaults), to compare loop settings without rebuilding.
-//   -s:     print coring::stats() at exit.
+//   -T:     THREADS loop threads (issue 13), each with its own SO_REUSEPORT listener on
+//           the port, its own buffer pool and connections (a group child per thread, made
+//           with spawn_on); the kernel spreads the connections. Without -T: one thread,
+//           one plain listener.
+//   -s:     print coring::stats() at exit (with -T: every thread's, and the total).
 // Listens on 127.0.0.1:PORT.
 #include <coring/coring.hpp>
 #include <coring/net.hpp>
@@ -45,6 +49,39 @@ coring::task<> echo(coring::tcp_stream s, coring::recv_buffer_pool& pool) {
 // initializer"), so the list is built here.
 coring::task<int> stop_signal() { return coring::wait_for_signal({SIGINT, SIGTERM}); }
 
+// One thread's share of the -T server: its own listener on the shared port, its own pool.
+coring::task<> serve_shard(std::uint16_t port) {
+  coring::listen_options lo;
+  lo.reuse_port(true);
+  auto listener = coring::tcp_listener::bind(coring::endpoint::parse("127.0.0.1", port), lo);
+  coring::recv_buffer_pool pool(1024, 4096);
+  co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+    for (;;) {
+      coring::tcp_stream s = co_await listener.accept();
+      tg.spawn(echo(std::move(s), pool), "conn");
+    }
+  });
+}
+
+coring::task<> serve_threads(std::uint16_t port, bool print_stats) {
+  co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+    tg.spawn(
+        [&]() -> coring::task<> {
+          co_await stop_signal();
+          if (print_stats) {
+            const auto per = co_await coring::thread_stats();
+            for (const auto& s : per) fmt::print(stderr, "coring_server: thread {}: {}\n", s.thread, s);
+            fmt::print(stderr, "coring_server: total: {}\n", coring::total(per));
+          }
+          tg.cancel();  // every shard's accept and connections, on every thread
+        },
+        "signals");
+    for (unsigned k = 0; k < coring::thread_count(); ++k)
+      tg.spawn_on(k, [port]() -> coring::task<> { co_await serve_shard(port); }, "shard");
+    co_return;
+  });
+}
+
 coring::task<> serve(std::uint16_t port) {
   auto listener = coring::tcp_listener::bind("127.0.0.1", port);
   coring::recv_buffer_pool pool(1024, 4096);
@@ -78,12 +115,16 @@ int main(int argc, char** argv) {
   coring::runtime_options opts;
   opts.wait_batch = 64;  // the replies' send CQEs and the next request in one enter
   bool print_stats = false;
+  bool sharded = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-b" && i + 1 < argc) {
       opts.wait_batch = static_cast<unsigned>(std::atoi(argv[++i]));
     } else if (a == "-t" && i + 1 < argc) {
       opts.wait_batch_timeout = std::chrono::microseconds(std::atol(argv[++i]));
+    } else if (a == "-T" && i + 1 < argc) {
+      opts.threads = static_cast<unsigned>(std::atoi(argv[++i]));
+      sharded = true;
     } else if (a == "-s") {
       print_stats = true;
     } else {
@@ -94,11 +135,14 @@ int main(int argc, char** argv) {
   try {
     coring::runtime rt(opts);
     try {
-      rt.run(serve(static_cast<std::uint16_t>(port)));
+      if (sharded)
+        rt.run(serve_threads(static_cast<std::uint16_t>(port), print_stats));
+      else
+        rt.run(serve(static_cast<std::uint16_t>(port)));
     } catch (const coring::cancelled&) {
       // the signal task cancelled the group: a normal stop
     }
-    if (print_stats) fmt::print(stderr, "coring_server: {}\n", rt.stats());
+    if (print_stats && !sharded) fmt::print(stderr, "coring_server: {}\n", rt.stats());
   } catch (const std::exception& e) {
     fmt::print(stderr, "coring_server: {}\n", e.what());
     return 1;

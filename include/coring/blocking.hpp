@@ -17,6 +17,7 @@
 // block every signal (so signalfd-based wait_for_signal sees them) and are joined at exit.
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <optional>
 #include <stop_token>
@@ -24,6 +25,7 @@
 #include <utility>
 
 #include "coring/detail/request.hpp"
+#include "coring/detail/wake.hpp"
 #include "coring/detail/waiter.hpp"
 
 namespace coring {
@@ -39,6 +41,11 @@ struct blocking_job : request {
   // Filled by submit_blocking: how to wake the submitting loop.
   int target_ring_fd = -1;
   void* inbox = nullptr;  // eventfd fallback: the submitting thread's inbox
+  // Set (release) by the worker once `run` returned, before the MSG_RING announcing it;
+  // acquired by the loop before it reads the result (the eventfd path hands jobs over under
+  // a mutex instead).
+  std::atomic<bool> ran{false};
+  void acquire_result() const noexcept { (void)ran.load(std::memory_order_acquire); }
 };
 
 // Hands `job` to the pool (starting a worker if one is needed and allowed) and makes the
@@ -52,7 +59,7 @@ void submit_blocking(blocking_job& job);
 bool withdraw_blocking(blocking_job& job, bool notify) noexcept;
 
 // Which wake-up path the pool uses; the eventfd path can be forced for tests.
-enum class blocking_wakeup { msg_ring, eventfd };
+using blocking_wakeup = wakeup;
 blocking_wakeup blocking_wakeup_mode() noexcept;
 // What the kernel offers, ignoring any forcing (the MSG_RING probe).
 blocking_wakeup probed_blocking_wakeup() noexcept;
@@ -127,7 +134,8 @@ class blocking_op : blocking_job, parked {
     else
       return fn_();
   }
-  static void on_cqe(request*, const io_uring_cqe&) noexcept {}  // the worker stored the result
+  // The worker stored the result; pair its release (see blocking_job::ran).
+  static void on_cqe(request* r, const io_uring_cqe&) noexcept { static_cast<blocking_job*>(r)->acquire_result(); }
   static void on_settled(request* r) noexcept {
     auto* self = static_cast<blocking_op*>(static_cast<blocking_job*>(r));
     self->done_waiting();

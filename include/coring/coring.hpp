@@ -17,6 +17,7 @@
 #include "coring/blocking.hpp"
 #include "coring/buffered_reader.hpp"
 #include "coring/cancel.hpp"
+#include "coring/channel.hpp"
 #include "coring/condition.hpp"
 #include "coring/errors.hpp"
 #include "coring/event.hpp"
@@ -35,4 +36,5 @@
 #include "coring/signal.hpp"
 #include "coring/task.hpp"
 #include "coring/task_group.hpp"
+#include "coring/thread.hpp"
 #include "coring/time.hpp"

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,9 @@ class runtime;
 namespace detail::testing {
 struct access;
 }  // namespace detail::testing
+namespace detail {
+class thread_set;
+}  // namespace detail
 
 // How a runtime is set up. Every field has a default that suits most programs; fill in
 // the ones to change (a designated initializer, or field by field as below) and pass the
@@ -92,6 +96,27 @@ struct runtime_options {
   //     return coring::run(scenario(idle_pipe), opts) ? 0 : 1;
   //   }
   bool virtual_time = false;
+  // Loop threads (1..256). With more than one, coring::run starts threads - 1 more
+  // threads, each with a loop and an io_uring ring of its own set up like thread 0's; the
+  // main task runs on thread 0 (the calling thread), and the others run what is sent to
+  // them with coring::on_thread, task_group::spawn_on and coring::channel (thread.hpp,
+  // channel.hpp). No thread touches another's ring or tasks: work crosses threads as
+  // messages in user space, and a sleeping loop is woken by one MSG_RING (or eventfd)
+  // message per batch. The extra threads block every signal (signals reach thread 0, where
+  // wait_for_signal runs) and are joined when the runtime is destroyed (coring::run: before
+  // it returns). virtual_time needs threads == 1.
+  // With several threads, a deadlock (every task waiting for something no thread will
+  // provide) is reported only when thread 0 waits for nothing from another thread; a wait
+  // on another thread (on_thread, a channel) that can never end hangs instead.
+  //
+  // Example (examples/thread_on_thread.cpp):
+  //   coring::runtime_options opts;
+  //   opts.threads = 2;  // thread 0 runs main_task; thread 1 waits for work
+  //   return coring::run(main_task(), opts);
+  unsigned threads = 1;
+  // Pins loop thread k to the k-th CPU this process may run on (modulo their number), so
+  // each loop keeps its caches; thread 0's affinity is restored when the runtime ends.
+  bool pin_threads = false;
 };
 
 // Counters of this thread's runtime. `enters` counts io_uring_enter calls, `sqes` SQEs the
@@ -110,6 +135,11 @@ struct runtime_stats {
   std::uint64_t frames = 0;
   std::uint64_t timers = 0;
   std::string ring_flags;
+  // Multi-thread runtimes: which loop thread these are from, and the wake-ups (MSG_RING
+  // or eventfd messages to a sleeping loop) it sent to other threads and received.
+  unsigned thread = 0;
+  std::uint64_t wakeups_sent = 0;
+  std::uint64_t wakeups_received = 0;
 };
 
 // The counters of the runtime running on this thread; outside any runtime, those of the
@@ -126,9 +156,12 @@ runtime_stats stats();
 
 // An io_uring ring, a ready queue and a timer heap, bound to the constructing thread; one
 // runtime may run several root tasks one after another (coring::run makes a runtime for
-// one). Construction throws std::system_error when io_uring is unavailable (the message
-// says why and what to change) and std::logic_error when another runtime is active on
-// this thread. Destroy it on the thread that made it.
+// one). With runtime_options::threads > 1 it also starts the other loop threads, which
+// live until it is destroyed. Construction throws std::system_error when io_uring is
+// unavailable (the message says why and what to change) or a loop thread cannot start,
+// std::invalid_argument for threads out of 1..256 or virtual_time with several threads,
+// and std::logic_error when another runtime is active on this thread. Destroy it on the
+// thread that made it.
 //
 // Example (examples/runtime_runtime.cpp):
 //   coring::runtime_options opts;
@@ -169,6 +202,7 @@ class runtime {
   detail::loop loop_;
   detail::scope_state root_scope_{nullptr, false};  // every root task runs in it
   detail::thread_state saved_{};
+  std::unique_ptr<detail::thread_set> threads_;  // threads > 1
 };
 
 template <class T>

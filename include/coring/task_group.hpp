@@ -384,6 +384,23 @@ class task_group {
     return task_handle<T>(c);
   }
 
+  // Starts `fn()` (a callable returning a task or an awaitable) as a child of this group
+  // that runs on loop thread `k` (runtime_options::threads), named `name`: spawn() of a
+  // coring::on_thread(k, fn) call. The group's rules hold across threads: a failure on any
+  // thread cancels every sibling on every thread and the body, the group waits for the
+  // children of every thread, its exception_group holds every thread's errors, and
+  // dump_tasks() shows the child as waiting on its thread. Defined in <coring/thread.hpp>
+  // (include it, or coring.hpp, to call this).
+  // Cancellation: as spawn; cancelling the child (its handle, the group) cancels it on its
+  // thread, kernel operations included.
+  // Errors: as spawn; std::invalid_argument when k >= thread_count().
+  //
+  // Example (examples/thread_spawn_on.cpp):
+  //   for (unsigned k = 0; k < coring::thread_count(); ++k)
+  //     tg.spawn_on(k, [k]() -> coring::task<> { co_await serve_shard(k); }, fmt::format("shard-{}", k));
+  template <class F>
+  auto spawn_on(unsigned k, F fn, std::string name = {}) -> task_handle<detail::spawn_result_t<F>>;
+
   // Cancels the body and every child; the group then ends quietly (no exception unless a
   // child failed). Returns at once (the tasks see the cancellation at their suspension
   // points and the group waits for them); idempotent; no effect on a finished group.
@@ -661,7 +678,9 @@ auto with_supervisor(F body) -> task<detail::body_result_t<F>> {
 }
 
 // The live task tree of this thread's runtime: each task's name, state (running, ready,
-// waiting on ...) and its open task groups with their children, indented.
+// waiting on ...) and its open task groups with their children, indented. With several
+// loop threads it covers this thread's tasks, under a line "thread K of N:"; a child
+// started on another thread (spawn_on, on_thread) shows as "waiting on a task on thread K".
 // Not an awaitable (a snapshot taken now). Errors: none besides std::bad_alloc; outside a
 // runtime returns "no runtime".
 //

@@ -47,6 +47,16 @@ inline std::uint64_t user_data(completion* c, cqe_tag t) noexcept {
   return reinterpret_cast<std::uintptr_t>(c) | t;
 }
 
+// Cross-thread hand-offs of a multi-thread runtime (detail/threads.hpp implements it). A
+// single-thread loop has none, so its iteration pays one predictable branch and no atomic.
+struct remote_hook {
+  void (*drain)(remote_hook*) noexcept;          // start of an iteration: run what was posted
+  bool (*prepare_sleep)(remote_hook*) noexcept;  // before a wait; false: something arrived
+  void (*woke)(remote_hook*) noexcept;           // after the wait
+  bool (*keeps_alive)(remote_hook*) noexcept;    // another thread will post: not a deadlock
+  unsigned quiet = 0;  // the hook's own requests always in flight (an eventfd read)
+};
+
 struct loop_counters {
   std::uint64_t iterations = 0;
   std::uint64_t tasks = 0;
@@ -99,6 +109,9 @@ class loop {
   // operations torn down while the kernel still owns their memory.
   void drain(const std::uint16_t& pending);
 
+  void set_remote(remote_hook* r) noexcept { remote_ = r; }
+  remote_hook* remote() const noexcept { return remote_; }
+
   ring& uring() noexcept { return ring_; }
   const loop_counters& counters() const noexcept { return counters_; }
   std::uint64_t next_task_id() noexcept { return ++counters_.tasks; }
@@ -110,6 +123,9 @@ class loop {
     schedulable* unit;
   };
   void grow();
+  // Remote: a multi-thread runtime's loop (remote_ set); the single-thread loop is
+  // compiled without the hand-off hooks.
+  template <bool Remote>
   void run_once(const bool& done);
   void fire_timers(time_point now);
   void jump_to_next_timer();
@@ -128,6 +144,7 @@ class loop {
   loop_counters counters_;
   unsigned wait_batch_ = 1;
   long long batch_timeout_ns_ = 5'000'000;
+  remote_hook* remote_ = nullptr;
 };
 
 // The thread's runtime state: the loop that runs here, the unit whose frame it resumed
