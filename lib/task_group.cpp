@@ -10,15 +10,27 @@ namespace coring::detail {
 
 // ---- children ----
 
-child_base::child_base(group_state& g, std::string name_) : own_scope(&g.scope, false), group(&g) {
+child_base::child_base(group_state& g, std::string name_, const child_ops& o)
+    : own_scope(&g.scope, false), group(&g), ops(&o) {
   loop& l = current_loop();
   id = l.next_task_id();
-  name = std::move(name_);
+  if (!name_.empty()) name = std::move(name_);
   parent = &g.owner;
   enter(own_scope);
 }
 
-child_base::~child_base() { detach(); }
+child_base::~child_base() {
+  detach();
+  if (done_waiters) {
+    done_waiters->~wait_list();  // empty: each awaiter holds a handle, so a reference
+    frame_free(done_waiters, sizeof(wait_list));
+  }
+}
+
+wait_list& child_base::awaiters() {
+  if (!done_waiters) done_waiters = new (frame_alloc(sizeof(wait_list))) wait_list;
+  return *done_waiters;
+}
 
 void child_base::detach() noexcept {
   // Handles may keep this state long after the group is gone: leave the scope tree now.
@@ -38,7 +50,7 @@ void child_base::on_done(void* self) noexcept {
       c->error = e;
     }
   } else {
-    c->take_value(c);
+    c->ops->take_value(c);
   }
   // Called from the frame's final suspend: the frame is suspended and may be destroyed.
   c->frame.destroy();
@@ -47,7 +59,7 @@ void child_base::on_done(void* self) noexcept {
   c->detach();
   // Awaiters of the handle learn the outcome before the group reacts to it (a failure
   // cancels them next, but their wait is already complete).
-  c->done_waiters.notify_all();
+  if (c->done_waiters) c->done_waiters->notify_all();
   c->group->child_finished(*c);
 }
 

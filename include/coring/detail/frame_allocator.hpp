@@ -1,5 +1,5 @@
 // Per-thread recycling allocator for coroutine frames. Frames come in a few sizes that
-// repeat (one per coroutine function), so size classes of 64 bytes with free lists make
+// repeat (one per coroutine function), so size classes of 16 bytes with free lists make
 // allocation a pointer pop after warm-up; the fast paths are inline because every
 // `co_await child()` allocates and frees one frame. Frames larger than the biggest class
 // go to operator new. Not thread-safe by design: a frame is freed on the thread that made
@@ -12,11 +12,20 @@
 namespace coring::detail {
 
 struct frame_pools {
-  static constexpr std::size_t granule = 64;
-  static constexpr std::size_t classes = 32;  // up to 2 KiB
-  // Freed frames are kept for reuse up to this many bytes per thread: enough for a burst
-  // of 100,000 children without handing pages back to the kernel and faulting them in.
+  // 16 bytes, the allocation alignment: a coarser class would round a 216-byte task state
+  // up to 256 bytes, a sixth of the memory of a million live tasks.
+  static constexpr std::size_t granule = 16;
+  static constexpr std::size_t classes = 128;  // up to 2 KiB
+  // The budget: freed frames (and task states, names, deadlines: everything allocated
+  // here) are kept for reuse up to this many bytes per thread, enough for a burst of
+  // 100,000 children without handing pages back to the kernel and faulting them in. What
+  // is freed beyond it goes back to malloc, and once a spike of live frames has mostly
+  // ended (live frames down to 1/8 of their peak, at least `trim_bytes` freed since the
+  // last time) malloc is asked to return its free pages to the kernel (malloc_trim), so
+  // after a spike of a million tasks the thread's RSS comes back to within this budget
+  // of where it started, while the runtime still runs.
   static constexpr std::size_t keep_bytes = std::size_t(64) << 20;
+  static constexpr std::size_t trim_bytes = std::size_t(16) << 20;
   struct free_block {
     free_block* next;
   };
@@ -26,6 +35,8 @@ struct frame_pools {
   std::uint64_t live;
   free_block* head[classes];
   std::size_t kept_bytes;
+  std::uint64_t peak_live;     // highest `live` since the last trim
+  std::size_t untrimmed;       // bytes given back to malloc since the last trim
   bool reaper_registered;
 };
 
