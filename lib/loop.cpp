@@ -8,7 +8,7 @@
 
 namespace coring::detail {
 
-thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
+constinit thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
 
 loop& current_loop_checked() {
   throw std::logic_error(

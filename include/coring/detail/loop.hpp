@@ -137,7 +137,7 @@ struct thread_state {
   schedulable* current = nullptr;
   const time_point* virtual_now = nullptr;  // what coring::clock::now() reads, if set
 };
-extern thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
+extern constinit thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
 
 // All access to `tls` goes through here. GCC 12's UBSan mis-reports the address of an
 // initial-exec thread-local used inside a coroutine as null; the accessor is exempt from
