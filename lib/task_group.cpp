@@ -10,7 +10,7 @@ namespace coring::detail {
 
 // ---- children ----
 
-child_base::child_base(group_state& g, std::string name_, const child_ops& o)
+child_base::child_base(group_state& g, std::string&& name_, const child_ops& o)
     : own_scope(&g.scope, false), group(&g), ops(&o) {
   loop& l = current_loop();
   id = l.next_task_id();
@@ -20,7 +20,7 @@ child_base::child_base(group_state& g, std::string name_, const child_ops& o)
 }
 
 child_base::~child_base() {
-  detach();
+  if (!finished) detach();  // a finished child left the scope tree then
   if (done_waiters) {
     done_waiters->~wait_list();  // empty: each awaiter holds a handle, so a reference
     frame_free(done_waiters, sizeof(wait_list));
@@ -49,7 +49,7 @@ void child_base::on_done(void* self) noexcept {
     } catch (...) {
       c->error = e;
     }
-  } else {
+  } else if (c->ops->take_value) {
     c->ops->take_value(c);
   }
   // Called from the frame's final suspend: the frame is suspended and may be destroyed.

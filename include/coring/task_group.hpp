@@ -49,7 +49,7 @@ struct group_state;
 // What differs by the child's result type: one table per T, so a child holds one pointer.
 struct child_base;
 struct child_ops {
-  void (*take_value)(child_base*) noexcept;  // moves the value out of the finished frame
+  void (*take_value)(child_base*) noexcept;  // moves the value out of the finished frame (null: void)
   void (*destroy)(child_base*) noexcept;     // deletes the child_state<T>
 };
 
@@ -72,7 +72,7 @@ struct child_base : task_node, hook<child_tag> {
   bool finished = false;
   bool was_cancelled = false;
 
-  child_base(group_state& g, std::string name_, const child_ops& o);
+  child_base(group_state& g, std::string&& name_, const child_ops& o);
   ~child_base();
   void add_ref() noexcept { ++refs; }
   void drop_ref() noexcept {
@@ -379,12 +379,10 @@ class task_group {
       throw std::logic_error("coring::task_group::spawn: the task is empty (moved from or default-constructed); "
                              "spawn the task a coroutine call returns, or a callable that returns one");
     static constexpr detail::child_ops ops{
-        [](detail::child_base* b) noexcept {
+        std::is_void_v<T> ? nullptr : +[](detail::child_base* b) noexcept {
           if constexpr (!std::is_void_v<T>) {
             auto& p = static_cast<detail::promise<T>&>(*b->promise);
             static_cast<detail::child_state<T>*>(b)->value.emplace(std::move(*p.value));
-          } else {
-            static_cast<detail::child_state<T>*>(b)->value.emplace('\0');
           }
         },
         [](detail::child_base* b) noexcept { delete static_cast<detail::child_state<T>*>(b); }};
