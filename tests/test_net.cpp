@@ -101,6 +101,47 @@ TEST_CASE("net: one multishot accept SQE serves many connections, queued while n
   }());
 }
 
+TEST_CASE("net: listeners with reuse_port share a port and each accepts; without it a second bind is EADDRINUSE") {
+  coring::run([]() -> coring::task<> {
+    coring::listen_options opts;
+    opts.reuse_port(true);
+    auto a = coring::tcp_listener::bind(coring::endpoint::parse("127.0.0.1", 0), opts);
+    auto b = coring::tcp_listener::bind(coring::endpoint::parse("127.0.0.1", a.local_port()), opts);
+    CHECK(a.local_port() == b.local_port());
+    try {
+      (void)coring::tcp_listener::bind("127.0.0.1", a.local_port());
+      FAIL("a listener without reuse_port bound a port in use");
+    } catch (const std::system_error& e) {
+      CHECK(e.code().value() == EADDRINUSE);
+      CHECK_THAT(e.what(), Catch::Contains("bind 127.0.0.1:"));
+    }
+    // The kernel hashes each connection to one of the two: connect until both have had
+    // one (every connection lands on exactly one listener).
+    std::vector<coring::tcp_stream> clients;
+    std::size_t on_a = 0, on_b = 0;
+    while ((on_a == 0 || on_b == 0) && clients.size() < 200) {
+      clients.push_back(co_await coring::tcp_stream::connect("127.0.0.1", a.local_port()));
+      co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+        tg.spawn([&]() -> coring::task<> {
+          auto s = co_await a.accept();
+          ++on_a;
+          tg.cancel();
+        });
+        tg.spawn([&]() -> coring::task<> {
+          auto s = co_await b.accept();
+          ++on_b;
+          tg.cancel();
+        });
+        co_return;
+      });
+    }
+    CHECK(on_a + on_b == clients.size());
+    CHECK(on_a > 0);
+    CHECK(on_b > 0);
+    CHECK_THROWS_AS(coring::listen_options().backlog(-1), std::invalid_argument);
+  }());
+}
+
 TEST_CASE("net: accepted and connected sockets have TCP_NODELAY on") {
   coring::run([]() -> coring::task<> {
     auto l = coring::tcp_listener::bind("127.0.0.1", 0);

@@ -1,0 +1,352 @@
+// TCP on the ring (layer 7): tcp_stream (a connected socket: connect, read, write,
+// shutdown, close) and tcp_listener (bind, one multishot accept serving every accept()).
+//
+// Ownership: both own their descriptor (move-only) and close it in their destructor if it
+// is still open, so a cancelled task never leaks one. Use and destroy them on the thread
+// of the runtime that awaited them.
+//
+// Errors: std::system_error(errno, std::system_category()) whose what() names the call and
+// the address: "connect 127.0.0.1:9: Connection refused", "recv 127.0.0.1:41234:
+// Connection reset by peer". Bad arguments are std::invalid_argument saying what is
+// expected; using an empty (moved-from) listener is std::logic_error.
+//
+// Cancellation: every awaitable here is a cancellation point unless its comment says
+// otherwise. read_some, write_some, shutdown and connect's connect are single io_uring
+// operations: with_timeout links an IORING_OP_LINK_TIMEOUT to them (one extra SQE, no
+// extra system call), and a cancel that races a completed receive delivers the data.
+//
+// Example (examples/tcp_reuse_port.cpp):
+//   // Two listeners on one port (e.g. one per loop thread): the kernel spreads connections.
+//   coring::listen_options opts;
+//   opts.reuse_port(true);
+//   auto a = coring::tcp_listener::bind(coring::endpoint::parse("127.0.0.1", 0), opts);
+//   auto b = coring::tcp_listener::bind(coring::endpoint::parse("127.0.0.1", a.local_port()), opts);
+//   auto client = co_await coring::tcp_stream::connect("127.0.0.1", a.local_port());
+//   co_await client.write_all("hello");
+//   co_await client.shutdown();  // the peer reads end-of-stream after "hello"
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "coring/detail/fd_ops.hpp"
+#include "coring/detail/ilist.hpp"
+#include "coring/detail/io_op.hpp"
+#include "coring/endpoint.hpp"
+#include "coring/task.hpp"
+
+namespace coring {
+
+class tcp_stream;
+class tcp_listener;
+
+namespace detail {
+
+// A result conversion for socket calls: returns the byte count, or throws
+// "<what> <peer address>: <error>".
+struct socket_bytes {
+  const char* what;
+  template <class... Rest>
+  std::size_t operator()(int res, int fd, Rest&...) const {
+    if (res < 0) throw_socket_error(res, what, fd);
+    return static_cast<std::size_t>(res);
+  }
+};
+
+// IORING_OP_RECV. Result: bytes received, 0 when the peer closed its side.
+inline auto recv_op(int fd, void* buf, std::size_t len, int flags) {
+  return make_op("recv", socket_bytes{"recv"}, &io_uring_prep_recv, fd, buf, std::size_t{clamp_io_length(len)}, flags);
+}
+using recv_op_t = decltype(recv_op(0, nullptr, 0, 0));
+
+// IORING_OP_SEND with MSG_NOSIGNAL (a closed peer is EPIPE, never SIGPIPE). Result:
+// bytes sent. Usually completes during the submit (the loop's batch mode counts on it).
+inline auto send_op(int fd, const void* buf, std::size_t len, int flags) {
+  return make_op<op_traits_inline>("send", socket_bytes{"send"}, &io_uring_prep_send, fd, buf,
+                                   std::size_t{clamp_io_length(len)}, flags | MSG_NOSIGNAL);
+}
+using send_op_t = decltype(send_op(0, nullptr, 0, 0));
+
+// IORING_OP_CONNECT to an address kept inside the op (the kernel reads it after submit).
+inline auto connect_op(int fd, const endpoint& ep) {
+  return make_op(
+      "connect",
+      [](int res, int, endpoint& to) {
+        if (res < 0) throw_errno(res, "connect " + to.to_string());
+      },
+      [](io_uring_sqe* sqe, int fd, endpoint& to) { io_uring_prep_connect(sqe, fd, to.data(), to.size()); }, fd,
+      ep);
+}
+
+// IORING_OP_SHUTDOWN.
+inline auto shutdown_op(int fd, int how) {
+  return make_op(
+      "shutdown",
+      [](int res, int fd, int) {
+        if (res < 0) throw_socket_error(res, "shutdown", fd);
+      },
+      &io_uring_prep_shutdown, fd, how);
+}
+using shutdown_op_t = decltype(shutdown_op(0, 0));
+
+struct listener_state;
+struct accept_tag {};
+
+// The awaiter of tcp_listener::accept(): takes a connection the multishot accept already
+// queued, or waits in FIFO order for the next one.
+class accept_op : public waiter, public hook<accept_tag> {
+ public:
+  explicit accept_op(listener_state* st) noexcept : st_(st) {}
+  accept_op(accept_op&& o) noexcept : waiter(), hook<accept_tag>(), st_(o.st_) {}
+  accept_op& operator=(accept_op&&) = delete;
+  ~accept_op();
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  tcp_stream await_resume();
+
+  // Called by the listener: hand over a connection (fd >= 0) or an error (-errno).
+  void deliver(int fd_or_error) noexcept;
+
+ private:
+  static void on_abort(wait_hook* w) noexcept;
+  listener_state* st_;
+  int result_ = -1;
+  bool have_result_ = false;
+};
+
+}  // namespace detail
+
+// A connected TCP socket (TCP_NODELAY on). Move-only; the destructor closes the socket
+// with close(2) if close() was not awaited. Awaiting an operation of a closed or empty
+// stream fails with EBADF ("recv fd -1: Bad file descriptor").
+// (Example: the header's, and examples/net_echo.cpp in net.hpp.)
+class tcp_stream {
+ public:
+  // An empty stream (is_open() is false).
+  tcp_stream() noexcept = default;
+  // Adopts a connected socket descriptor (e.g. one passed from another thread or process);
+  // the stream closes it.
+  explicit tcp_stream(int fd) noexcept : fd_(fd) {}
+  // Moves the descriptor; the source becomes empty.
+  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  // Closes this stream's descriptor (close(2)) and takes the other's.
+  tcp_stream& operator=(tcp_stream&& o) noexcept;
+  // Closes the descriptor with close(2) if it is still open.
+  ~tcp_stream() { detail::close_fd_now(fd_); }
+
+  // Connects to `host` (an IPv4/IPv6 literal or a host name, resolved on the blocking
+  // pool) at `port`, trying each resolved address in turn.
+  // Cancellation: a cancellation point; the half-made socket is closed.
+  // Errors: std::system_error from the last address tried, e.g. "connect 127.0.0.1:9:
+  // Connection refused"; resolve's errors for an unknown name.
+  //
+  //   auto s = co_await coring::tcp_stream::connect("127.0.0.1", 8080);
+  static task<tcp_stream> connect(std::string host, std::uint16_t port);
+  // Connects to one address (one IORING_OP_CONNECT). Cancellation and errors: as above;
+  // std::invalid_argument for an empty endpoint.
+  static task<tcp_stream> connect(endpoint ep);
+
+  // Receives at most buf.size() bytes; returns how many, 0 when the peer closed its side
+  // (then every further read returns 0). One IORING_OP_RECV.
+  // Cancellation: cancel-safe: either bytes are returned or they stay in the socket.
+  // Errors: std::system_error (ECONNRESET on a reset) "recv 127.0.0.1:80: ...".
+  //
+  //   std::size_t n = co_await s.read_some(std::span(buf));
+  detail::recv_op_t read_some(std::span<char> buf) { return detail::recv_op(fd_, buf.data(), buf.size(), 0); }
+  detail::recv_op_t read_some(std::span<std::byte> buf) { return detail::recv_op(fd_, buf.data(), buf.size(), 0); }
+  detail::recv_op_t read_some(void* data, std::size_t n) { return detail::recv_op(fd_, data, n, 0); }
+
+  // Fills the whole buffer. Uses MSG_WAITALL, so usually one operation.
+  // Cancellation: NOT cancel-safe: bytes received before the cancel are in `buf`, but
+  // how many is not reported; treat the stream as unusable after a cancelled read_exact.
+  // Errors: a peer that closes before the buffer is full gives
+  // std::system_error(ECONNRESET) "read_exact 127.0.0.1:80: connection closed by peer after
+  // 3 of 8 bytes: Connection reset by peer"; otherwise as read_some.
+  //
+  //   std::array<char, 8> header; co_await s.read_exact(header);
+  task<void> read_exact(std::span<char> buf);
+  task<void> read_exact(std::span<std::byte> buf);
+
+  // Sends at most data.size() bytes; returns how many. One IORING_OP_SEND.
+  // Cancellation: cancel-safe (returns what was sent). Errors: EPIPE / ECONNRESET when the
+  // peer is gone (never SIGPIPE).
+  //
+  //   std::size_t sent = co_await s.write_some(reply);
+  detail::send_op_t write_some(std::string_view data) { return detail::send_op(fd_, data.data(), data.size(), 0); }
+  detail::send_op_t write_some(std::span<const std::byte> data) { return detail::send_op(fd_, data.data(), data.size(), 0); }
+
+  // Sends all of `data` (MSG_WAITALL: usually one operation, looped on a short send).
+  // Cancellation: NOT cancel-safe: part of the data may have been sent. Errors: as
+  // write_some. The data must stay alive until the await finishes.
+  //
+  //   co_await s.write_all("GET / HTTP/1.1\r\n\r\n");
+  task<void> write_all(std::string_view data);
+  task<void> write_all(std::span<const std::byte> data);
+
+  // Shuts down one or both directions (SHUT_WR by default: the peer reads end-of-stream
+  // but can still send). One IORING_OP_SHUTDOWN; a cancellation point.
+  // Errors: std::system_error ENOTCONN when not connected. (Example: the header's.)
+  detail::shutdown_op_t shutdown(int how = SHUT_WR) { return detail::shutdown_op(fd_, how); }
+
+  // Closes the socket with IORING_OP_CLOSE. Not a cancellation point: the socket is
+  // always closed (a pending cancellation surfaces at the next suspension point).
+  // Closing an already closed stream does nothing.
+  //
+  //   co_await s.close();
+  [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
+
+  // True until close() or release(). Never throws.
+  bool is_open() const noexcept { return fd_ >= 0; }
+  // The descriptor (-1 when closed), for setsockopt and the like; the stream still owns it.
+  int native_handle() const noexcept { return fd_; }
+  // Gives up ownership of the descriptor and returns it (-1 when closed); the caller must
+  // close it.
+  int release() noexcept { return std::exchange(fd_, -1); }
+  // This end's address (getsockname). Errors: std::system_error "getsockname fd 7: ...".
+  endpoint local_endpoint() const;
+  // The peer's address (getpeername). Errors: std::system_error ENOTCONN "getpeername fd
+  // 7: ..." once the peer is gone.
+  //
+  //   fmt::print("client {}\n", conn.peer_endpoint().to_string());
+  endpoint peer_endpoint() const;
+
+ private:
+  int fd_ = -1;
+};
+
+// How tcp_listener::bind sets up its socket. A class with setters (not an aggregate), so
+// it can be built before the call and passed by reference.
+//   backlog     the kernel's queue of connections not yet taken (listen(2)); default 1024.
+//   reuse_port  SO_REUSEPORT: several sockets (one per loop thread, or per process) bind
+//               the same address and the kernel spreads new connections among them by a
+//               hash of the peer's address and port. The spread is even only on average: a
+//               few long-lived connections can all land on one thread, and a listener that
+//               stops accepting keeps the connections hashed to it waiting. When balance
+//               matters more than parallel accept, use one listener and pass accepted
+//               streams (their descriptors) to other threads instead. Default off.
+// (Example: the header's.)
+class listen_options {
+ public:
+  listen_options() noexcept {}
+  // Sets the backlog (>= 0; the kernel caps it at net.core.somaxconn, and 0 still lets
+  // a connection or so complete its handshake).
+  // Errors: std::invalid_argument for a negative value.
+  listen_options& backlog(int n);
+  int backlog() const noexcept { return backlog_; }
+  listen_options& reuse_port(bool on) noexcept {
+    reuse_port_ = on;
+    return *this;
+  }
+  bool reuse_port() const noexcept { return reuse_port_; }
+
+ private:
+  int backlog_ = 1024;
+  bool reuse_port_ = false;
+};
+
+// A listening TCP socket (SO_REUSEADDR, TCP_NODELAY inherited by accepted sockets) with ONE
+// multishot accept in the kernel serving every accept() call. The multishot accept is armed
+// when a task waits in accept() and nothing is queued; connections it takes while nobody
+// waits are queued in user space until max_queued() of them (default 16) are there: then it
+// is disarmed, and further connections wait in the kernel's listen backlog (bounded by
+// `backlog`), so a server that limits its load by not accepting is not flooded with
+// descriptors. (The kernel hands over what its backlog holds in one go, so a burst can
+// queue up to max_queued() + backlog.) Queued connections are
+// closed, not leaked, if the listener closes first. Move-only.
+//
+//   auto l = coring::tcp_listener::bind("0.0.0.0", 8080);
+//   auto l2 = coring::tcp_listener::bind("[::1]:0");
+class tcp_listener {
+ public:
+  // An empty listener (is_open() is false; accept() throws std::logic_error).
+  tcp_listener() noexcept;
+  // Moves the socket and everything queued; the source becomes empty.
+  tcp_listener(tcp_listener&&) noexcept;
+  // Closes this listener (as close()) and takes the other's socket.
+  tcp_listener& operator=(tcp_listener&&) noexcept;
+  // Closes the listener and waits (in the kernel) for the multishot accept to end; must
+  // run on the runtime's thread while the runtime exists if accept() was ever awaited.
+  ~tcp_listener();
+
+  // Creates the socket, binds and listens (synchronous system calls: they never block).
+  // `host` is numeric or "", "*" (all IPv4 interfaces), "localhost"; port 0 picks a free
+  // port (see local_port()). Errors: std::system_error "bind 127.0.0.1:80: Permission
+  // denied"; std::invalid_argument for a host name (resolve it first).
+  // Errors also: std::invalid_argument for a port outside 0..65535.
+  static tcp_listener bind(std::string_view host, int port, int backlog = 1024);
+  // "host:port", e.g. "127.0.0.1:8080" or "[::]:0" (backlog 1024). Errors: as above, and
+  // std::invalid_argument for text that is not host:port.
+  static tcp_listener bind(std::string_view host_port);
+  // Binds one address. Errors: as above; std::invalid_argument for an empty endpoint.
+  static tcp_listener bind(const endpoint& ep, int backlog = 1024);
+  // Binds with the given options (SO_REUSEPORT, backlog). Errors: as above; with
+  // reuse_port, EADDRINUSE when a socket bound without SO_REUSEPORT (or by another user)
+  // holds the address. (Example: the header's.)
+  static tcp_listener bind(const endpoint& ep, const listen_options& opts);
+
+  // Connections the listener takes from the kernel ahead of accept() calls.
+  static constexpr std::size_t default_max_queued = 16;
+  // Sets that bound (>= 1; std::invalid_argument otherwise). Larger values save a few SQEs
+  // under bursts of connections; smaller ones leave more in the kernel's backlog.
+  void set_max_queued(std::size_t n);
+  // The bound in force (default_max_queued unless set, also for an empty listener).
+  std::size_t max_queued() const noexcept;
+
+  // What the listener has seen: connections accepted from the kernel, accept failures that
+  // were not transient (EMFILE, ENFILE, ENOMEM...; a connection reset in the backlog is not
+  // counted), and the errno of the last one.
+  struct statistics {
+    std::uint64_t accepted = 0;
+    std::uint64_t errors = 0;
+    int last_error = 0;
+  };
+  // (Zeros for an empty listener.)
+  //
+  //   if (l.stats().errors) fmt::print("accept failed: {}\n", std::strerror(l.stats().last_error));
+  statistics stats() const noexcept;
+
+  // Waits for the next connection (FIFO among several awaiting tasks). The first call arms
+  // the multishot accept; after that, accepting costs no SQE while connections keep coming.
+  // Cancellation: a cancellation point; a connection that arrives for a cancelled accept
+  // stays queued for the next one (nothing is lost or leaked).
+  // Errors: std::system_error from the kernel, delivered to one awaiting accept() (or the
+  // next one) and counted in stats(): EMFILE/ENFILE "accept 0.0.0.0:8080: Too many open
+  // files" when the process is out of descriptors. The listener stays usable: the
+  // connection waits in the backlog and the next accept() tries again, so after an EMFILE
+  // free descriptors (or pause, e.g. co_await coring::sleep(10ms)) and call accept() again.
+  // EBADF "accept 0.0.0.0:8080: listener closed" when the listener is closed (also for
+  // tasks already waiting).
+  //
+  //   coring::tcp_stream s = co_await l.accept();
+  detail::accept_op accept();
+
+  // Stops listening at once and releases the port (shutdown(2), then cancels the multishot
+  // accept and closes the socket); queued connections are closed; tasks waiting in accept()
+  // get EBADF. Idempotent. Synchronous: no await needed, fine to call from a destructor.
+  void close() noexcept;
+
+  // True from bind() until close(). Never throws.
+  bool is_open() const noexcept;
+  // The bound port (the one the kernel picked for port 0); 0 for an empty listener.
+  std::uint16_t local_port() const noexcept;
+  // The bound address and port (an empty endpoint for an empty listener).
+  const endpoint& local_endpoint() const noexcept;
+  // The listening descriptor (-1 when closed), for socket options; the listener owns it.
+  int native_handle() const noexcept;
+  // Connections accepted by the kernel and not yet taken by accept() (at most
+  // max_queued(), see the class comment). Never throws.
+  std::size_t queued() const noexcept;
+
+ private:
+  std::unique_ptr<detail::listener_state> st_;
+};
+
+}  // namespace coring
