@@ -179,13 +179,21 @@ void loop::run_once(const bool& done) {
   // Wait for them plus one more event, when something else is in flight to provide it,
   // and never longer than the batch timeout.
   unsigned wait_nr = 1;
+  bool batch_bound = false;
   const unsigned inline_sends = ring_.inline_queued();
   if (wait_batch_ > 1 && inline_sends > 0 && outstanding_ > inline_sends) {
     wait_nr = inline_sends + 1 < wait_batch_ ? inline_sends + 1 : wait_batch_;
-    if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) timeout_ns = batch_timeout_ns_;
+    if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) {
+      timeout_ns = batch_timeout_ns_;
+      batch_bound = true;
+    }
   }
   ring_.enter(wait_nr, timeout_ns);
+  const std::uint64_t cqes_before = ring_.counters().cqes;
   reap();
+  // Fewer CQEs than waited for: the bound ended the wait (the enter itself reports success
+  // when it submitted something, so its result cannot tell).
+  if (batch_bound && ring_.counters().cqes - cqes_before < wait_nr) ++counters_.batch_timeouts;
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());
 }
 

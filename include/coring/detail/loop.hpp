@@ -51,6 +51,9 @@ struct loop_counters {
   std::uint64_t iterations = 0;
   std::uint64_t tasks = 0;
   std::uint64_t timers_fired = 0;
+  // Batch-mode waits (wait_batch > 1) that ended by their bound instead of by the CQEs they
+  // waited for: each one is a task that resumed up to wait_batch_timeout late.
+  std::uint64_t batch_timeouts = 0;
 };
 
 class loop {
