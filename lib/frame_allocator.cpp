@@ -48,7 +48,7 @@ void frame_free_slow(void* ptr, std::size_t size) noexcept {
   p.untrimmed += size;
   // The end of a spike: hand malloc's free pages back (a few times per spike, each after
   // at least trim_bytes of frees, so the cost per frame stays small).
-  if (p.untrimmed >= frame_pools::trim_bytes && p.live <= p.peak_live / 8) {
+  if (p.untrimmed >= frame_pools::trim_bytes && p.live <= p.peak_live / 4) {
     malloc_trim(0);
     p.untrimmed = 0;
     p.peak_live = p.live;

@@ -43,6 +43,20 @@ void loop::grow() {
   cap_ = ncap;
 }
 
+// After a spike (a million tasks made ready at once) the queue would keep its 16 MB for
+// good: when the loop next goes idle it moves into a buffer of a sensible size.
+void loop::shrink() noexcept {
+  std::size_t ncap = 1024;
+  while (ncap < count_ * 4) ncap *= 2;
+  auto* nb = static_cast<entry*>(std::malloc(ncap * sizeof(entry)));
+  if (!nb) return;  // keep the big one
+  for (std::size_t i = 0; i < count_; ++i) nb[i] = buf_[(head_ + i) & (cap_ - 1)];
+  std::free(buf_);
+  buf_ = nb;
+  cap_ = ncap;
+  head_ = 0;
+}
+
 void loop::forget(schedulable& s) noexcept {
   if (s.queued == 0) return;
   std::size_t w = 0;
@@ -170,6 +184,8 @@ void loop::run_once(const bool& done) {
         "or task group) or sleeps forever, and no I/O or timer is pending, so nothing can "
         "ever wake them");
   }
+  // Idle: the moment to hand back a queue that a spike made huge (never on the busy path).
+  if (cap_ > (std::size_t(1) << 16)) [[unlikely]] shrink();
   if (virtual_time_ && !timers_.empty()) {
     jump_to_next_timer();
     return;

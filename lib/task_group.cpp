@@ -11,12 +11,12 @@ namespace coring::detail {
 // ---- children ----
 
 child_base::child_base(group_state& g, std::string&& name_, const child_ops& o)
-    : own_scope(&g.scope, false), group(&g), ops(&o) {
+    : group(&g), ops(&o) {
   loop& l = current_loop();
   id = l.next_task_id();
   if (!name_.empty()) name = std::move(name_);
   parent = &g.owner;
-  enter(own_scope);
+  enter(g.scope);
 }
 
 child_base::~child_base() {
@@ -27,6 +27,30 @@ child_base::~child_base() {
   }
 }
 
+void child_base::cancel_alone() noexcept {
+  // A group scope that is cancelled already cancels the child for good (a scope never
+  // becomes uncancelled). This is also the case while a cancellation is being propagated
+  // through the group's scope (an abort hook cancelling a child, as tg.start's does): its
+  // lists are being walked then and must not change.
+  if (finished || group->scope.effective) return;
+  if (!own_scope) {
+    // Slide a scope of its own in below the group's: the child's outermost scope (or the
+    // child itself, in no scope of its own yet) moves into it, so cancelling it reaches
+    // the child's every scope and task, and no sibling.
+    scope_state& gs = group->scope;
+    own_scope = new (frame_alloc(sizeof(scope_state))) scope_state(&gs, false);
+    if (scope == &gs) {
+      enter(*own_scope);
+    } else {
+      scope_state* outer = scope;
+      while (outer->parent != &gs) outer = outer->parent;
+      own_scope->children.push_back(*outer);  // unlinks it from the group scope's children
+      outer->parent = own_scope;
+    }
+  }
+  own_scope->cancel();
+}
+
 wait_list& child_base::awaiters() {
   if (!done_waiters) done_waiters = new (frame_alloc(sizeof(wait_list))) wait_list;
   return *done_waiters;
@@ -35,7 +59,12 @@ wait_list& child_base::awaiters() {
 void child_base::detach() noexcept {
   // Handles may keep this state long after the group is gone: leave the scope tree now.
   ilist<task_node, scope_tag>::erase(*this);
-  own_scope.hook<child_scope_tag>::unlink();
+  if (own_scope) {
+    // Empty now: the child's frames have left every scope they entered.
+    own_scope->~scope_state();
+    frame_free(own_scope, sizeof(scope_state));
+    own_scope = nullptr;
+  }
   finished = true;
 }
 

@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <coring/cancel.hpp>
 #include <coring/net.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
+#include <coring/time.hpp>
 #include <coring/detail/loop.hpp>
 
 #include <array>
@@ -111,4 +113,58 @@ TEST_CASE("fastpath: the batch-timeout counter sees a reply held back by wait_ba
   opts.wait_batch_timeout = 1ms;
   const exchange_counts n = serve(opts);
   CHECK(n.batch_timeouts > 0);
+}
+
+TEST_CASE("fastpath: a handle's cancel reaches the scopes and groups the child entered, and no sibling") {
+  // A child has no scope of its own until its handle cancels it (issue 12: a spawn makes no
+  // scope); the cancel must then still reach whatever the child has entered, stay in force
+  // at every later suspension point, yield to a shield, and leave siblings alone.
+  coring::runtime_options opts;
+  opts.virtual_time = true;
+  coring::run(
+      []() -> coring::task<> {
+        bool grandchild_cancelled = false, level = false, shielded_ran = false, sibling_done = false;
+        const auto start = coring::clock::now();
+        std::chrono::nanoseconds cancelled_at = 1h;  // virtual time when the grandchild saw the cancel
+        coring::task_handle<void> victim;
+        co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+          victim = tg.spawn([&]() -> coring::task<> {
+            try {
+              co_await coring::move_on_after(10s, coring::with_task_group([&](coring::task_group& inner) -> coring::task<> {
+                inner.spawn([&]() -> coring::task<> {
+                  try {
+                    co_await coring::sleep(10s);
+                  } catch (const coring::cancelled&) {
+                    grandchild_cancelled = true;
+                    cancelled_at = coring::clock::now() - start;
+                    throw;
+                  }
+                });
+                co_await coring::sleep(10s);
+              }));
+            } catch (const coring::cancelled&) {
+            }
+            try {
+              co_await coring::checkpoint();
+            } catch (const coring::cancelled&) {
+              level = true;  // still cancelled: level-triggered
+            }
+            co_await coring::shield(coring::sleep(1ms));
+            shielded_ran = true;
+          });
+          tg.spawn([&]() -> coring::task<> {
+            co_await coring::sleep(2ms);
+            sibling_done = true;
+          });
+          for (int i = 0; i < 4; ++i) co_await coring::checkpoint();  // everyone parks
+          victim.cancel();
+          co_return;
+        });
+        CHECK(grandchild_cancelled);
+        CHECK(cancelled_at < 1s);  // by the handle, not by the 10 s deadline
+        CHECK(level);
+        CHECK(shielded_ran);
+        CHECK(sibling_done);
+      }(),
+      opts);
 }

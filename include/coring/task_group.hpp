@@ -53,12 +53,15 @@ struct child_ops {
   void (*destroy)(child_base*) noexcept;     // deletes the child_state<T>
 };
 
-// A spawned task: its node (own cancel scope, so a handle can cancel just this task), its
-// frame until it finishes, and its outcome after. Shared by the group and the handles.
-// Every spawn makes one, so its size is the memory of a live task beside the frame: what
-// few tasks use (a name, a deadline, awaiters of the handle) is allocated when first used.
+// A spawned task: its node, its frame until it finishes, and its outcome after. Shared by
+// the group and the handles. Every spawn makes one, so its size is the memory of a live
+// task beside the frame: what few tasks use (a name, awaiters of the handle, a scope of its
+// own for cancelling it alone) is allocated when first used.
 struct child_base : task_node, hook<child_tag> {
-  scope_state own_scope;
+  // The child's own cancel scope, between the group's scope and the scopes the child
+  // entered: made by the first cancel() through a handle (until then the child runs in the
+  // group's scope directly, which cancels it the same way).
+  scope_state* own_scope = nullptr;
   group_state* group;
   std::coroutine_handle<> frame;
   promise_base* promise = nullptr;
@@ -79,6 +82,8 @@ struct child_base : task_node, hook<child_tag> {
     if (--refs == 0) ops->destroy(this);
   }
   wait_list& awaiters();
+  // Cancels this child only (task_handle::cancel).
+  void cancel_alone() noexcept;
   static void on_done(void* self) noexcept;
   void detach() noexcept;
   static void* operator new(std::size_t n) { return frame_alloc(n); }
@@ -227,7 +232,7 @@ class task_handle {
   // which is not a failure). Takes effect at the task's current or next suspension point;
   // returns at once. No effect once it finished. Never throws.
   void cancel() noexcept {
-    if (!s_->finished) s_->own_scope.cancel();
+    s_->cancel_alone();
   }
 
   // `co_await handle`: waits until the task finishes, then returns its value, rethrows its

@@ -113,6 +113,7 @@ class loop {
     schedulable* unit;
   };
   void grow();
+  void shrink() noexcept;
   void run_once(const bool& done);
   void fire_timers(time_point now);
   void jump_to_next_timer();
