@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <coring/cancel.hpp>
+#include <coring/fd.hpp>
 #include <coring/net.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
@@ -18,7 +19,10 @@
 #include <array>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <thread>
+
+#include "support.hpp"
 
 using namespace std::chrono_literals;
 
@@ -167,4 +171,50 @@ TEST_CASE("fastpath: a handle's cancel reaches the scopes and groups the child e
         CHECK(sibling_done);
       }(),
       opts);
+}
+
+TEST_CASE("fastpath: a checkpoint with nothing else to do goes on at once, and still lets others in") {
+  coring::run([]() -> coring::task<> {
+    // Alone: no loop turn at all (a turn could only resume this task again).
+    const auto before = coring::stats().iterations;
+    for (int i = 0; i < 100; ++i) co_await coring::checkpoint();
+    CHECK(coring::stats().iterations == before);
+
+    // A ready sibling: each checkpoint lets it run once.
+    std::string order;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      for (char c : {'a', 'b'})
+        tg.spawn([&order, c]() -> coring::task<> {
+          for (int i = 0; i < 3; ++i) {
+            order += c;
+            co_await coring::checkpoint();
+          }
+        });
+      co_return;
+    });
+    CHECK(order == "ababab");
+
+    // I/O in flight: a task that only yields still lets the loop collect a completion that
+    // comes after the submit (the data is written once the read waits in the kernel, so
+    // only an enter makes its completion visible).
+    coring_test::pipe_pair p;
+    bool read_done = false;
+    int spins = 0;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      tg.spawn([&]() -> coring::task<> {
+        char c;
+        co_await coring::read_some(p.r, std::span<char>(&c, 1));
+        read_done = true;
+      });
+      tg.spawn([&]() -> coring::task<> {
+        while (!read_done && spins < 1'000'000) {
+          if (++spins == 3) REQUIRE(::write(p.w, "x", 1) == 1);
+          co_await coring::checkpoint();
+        }
+      });
+      co_return;
+    });
+    CHECK(read_done);
+    CHECK(spins < 1'000'000);
+  }());
 }

@@ -70,6 +70,14 @@ class loop {
     ++count_;
     ++s->queued;
   }
+  // True when a loop turn now would do nothing but resume the caller again: no other task
+  // is ready, no completion waits to be reaped or collected from the kernel, no SQE waits to
+  // be submitted, no timer is armed (so no clock needs reading). A yield may then go on
+  // without suspending: the turn it saves could not have let anyone else in.
+  bool nothing_else_to_do() const noexcept {
+    return count_ == 0 && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
+           (outstanding_ == 0 || !ring_.has_deferred_work());
+  }
   // An SQE whose single final CQE (one without IORING_CQE_F_MORE) the loop will wait for.
   io_uring_sqe* get_sqe() {
     io_uring_sqe* s = ring_.get_sqe();
