@@ -9,11 +9,19 @@
 //   with_timeout_ns    with_timeout(1s, task doing one checkpoint)  (async with asyncio.timeout(1))
 //   timer_ns           10,000 tasks sleeping the same 1 ms, total / 10,000
 //   spawn_join_ns      spawn + join of 100,000 trivial children in one task group, per child
+//   spawn_join_1m_ns   the same with 1,000,000 children alive at once; its notes give the
+//                      peak bytes per live task (RSS high-water mark over the RSS before,
+//                      per task) and the RSS still held once the spike has finished, inside
+//                      the runtime and after it (the frame pool's budget: frame_allocator.hpp)
+//   spawn_wave_ns      spawn + join in waves of 8,192 children (one group per wave), per child
+//   yield_8192_ns      8,192 tasks each yielding (checkpoint) in turn, round robin, per yield
 // Lines ending in `enters/op` are coring's own io_uring_enter count per operation.
 //
 // Usage: bench_core [--quick] [NAME...]
 //   --quick: fewer iterations, for a smoke run; NAME...: run only these figures (for perf).
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -76,6 +84,71 @@ coring::task<> sleeper() { co_await coring::sleep(1ms); }
 
 coring::task<> trivial() { co_return; }
 
+coring::task<measured> spawn_wave_rep(std::uint64_t waves, std::uint64_t per_wave) {
+  stopwatch w;
+  for (std::uint64_t k = 0; k < waves; ++k)
+    co_await coring::with_task_group([per_wave](coring::task_group& tg) -> coring::task<> {
+      for (std::uint64_t i = 0; i < per_wave; ++i) tg.spawn(trivial());
+      co_return;
+    });
+  co_return w.stop(waves * per_wave);
+}
+
+coring::task<> yielder(std::uint64_t k) {
+  for (std::uint64_t i = 0; i < k; ++i) co_await coring::checkpoint();
+}
+
+// `tasks` tasks each yield `k` times: every loop turn resumes each of them once.
+coring::task<measured> yield_many_rep(std::uint64_t tasks, std::uint64_t k) {
+  stopwatch w;
+  co_await coring::with_task_group([tasks, k](coring::task_group& tg) -> coring::task<> {
+    for (std::uint64_t i = 0; i < tasks; ++i) tg.spawn(yielder(k));
+    co_return;
+  });
+  co_return w.stop(tasks * k);
+}
+
+// A field of /proc/self/status in kB ("VmRSS", "VmHWM"), 0 if it cannot be read.
+std::uint64_t status_kb(const std::string& field) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
+  return 0;
+}
+
+// Resets VmHWM to the present RSS (Linux 4.0+), so the peak seen next is this figure's.
+void reset_peak_rss() {
+  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+}
+
+// The 1M-alive spawn + join, with its memory figures: peak bytes per live task, and the RSS
+// still held after the spike (inside the runtime once the group finished, and after it).
+struct spike_memory {
+  double peak_bytes_per_task = 0;
+  double kept_inside_mb = 0;
+  double kept_after_mb = 0;
+};
+
+// "Before" is read inside the runtime, so the ring's own memory is not billed to the tasks.
+spike_memory spike_once(std::uint64_t n) {
+  spike_memory m;
+  std::uint64_t before = 0;
+  coring::run([](std::uint64_t n, std::uint64_t& before, spike_memory& m) -> coring::task<> {
+    reset_peak_rss();
+    before = status_kb("VmRSS");
+    (void)co_await spawn_join_rep(n, trivial);
+    co_await coring::sleep(1ms);  // the loop goes idle once, as a service does between bursts
+    m.kept_inside_mb = (double(status_kb("VmRSS")) - double(before)) / 1024.0;
+  }(n, before, m));
+  m.peak_bytes_per_task = (double(status_kb("VmHWM")) - double(before)) * 1024.0 / double(n);
+  m.kept_after_mb = (double(status_kb("VmRSS")) - double(before)) / 1024.0;
+  return m;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,6 +165,19 @@ int main(int argc, char** argv) {
     report("timer_ns", best_of(opt.reps, [] { return spawn_join_rep(10'000, sleeper); }));
   if (opt.wanted("spawn_join_ns"))
     report("spawn_join_ns", best_of(opt.reps, [] { return spawn_join_rep(100'000, trivial); }));
+  if (opt.wanted("spawn_join_1m_ns")) {
+    // Memory first, on a process that has not had a million tasks yet.
+    const spike_memory m = spike_once(1'000'000);
+    report("spawn_join_1m_ns", best_of(std::min(opt.reps, 3), [] { return spawn_join_rep(1'000'000, trivial); }));
+    fmt::print("spawn_join_1m_peak {:.0f} bytes/task\n", m.peak_bytes_per_task);
+    fmt::print("spawn_join_1m_kept_in_runtime {:.1f} MB\n", m.kept_inside_mb);
+    fmt::print("spawn_join_1m_kept_after_runtime {:.1f} MB\n", m.kept_after_mb);
+    std::fflush(stdout);
+  }
+  if (opt.wanted("spawn_wave_ns"))
+    report("spawn_wave_ns", best_of(opt.reps, [] { return spawn_wave_rep(12, 8'192); }));
+  if (opt.wanted("yield_8192_ns"))
+    report("yield_8192_ns", best_of(opt.reps, [&] { return yield_many_rep(8'192, 200 / opt.scale); }));
   fmt::print("ring_flags {} -\n", [] {
     std::string f;
     coring::run([](std::string& out) -> coring::task<> {

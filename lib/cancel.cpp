@@ -32,8 +32,6 @@ void propagate(scope_state& s) noexcept {
 }  // namespace
 
 scope_state::scope_state(scope_state* p, bool shielded) noexcept : parent(p), shield(shielded) {
-  deadline.owner = this;
-  deadline.fire = [](timer_entry* t) noexcept { static_cast<deadline_timer*>(t)->owner->cancel(); };
   if (parent) {
     parent->children.push_back(*this);
     effective = !shield && parent->effective;
@@ -41,7 +39,13 @@ scope_state::scope_state(scope_state* p, bool shielded) noexcept : parent(p), sh
 }
 
 scope_state::~scope_state() {
-  if (deadline.armed()) current_loop().remove_timer(deadline);
+  if (deadline) {
+    if (deadline->armed()) current_loop().remove_timer(*deadline);
+    if (deadline_owned) {
+      deadline->~deadline_timer();
+      frame_free(deadline, sizeof(deadline_timer));
+    }
+  }
   if (!tasks.empty() || !children.empty()) {
     // A scope must be left by every task and nested scope before it dies; anything else
     // means a frame holding it was destroyed out of order, and continuing would corrupt
@@ -58,20 +62,26 @@ scope_state::~scope_state() {
 void scope_state::cancel() noexcept {
   if (cancel_called) return;
   cancel_called = true;
-  if (deadline.armed()) current_loop().remove_timer(deadline);
+  if (deadline && deadline->armed()) current_loop().remove_timer(*deadline);
   if (!effective) propagate(*this);
 }
 
+void scope_state::deadline_fired(timer_entry* t) noexcept { static_cast<deadline_timer*>(t)->owner->cancel(); }
+
 void scope_state::set_deadline(time_point when) {
   loop& l = current_loop();
-  l.remove_timer(deadline);
+  if (!deadline) {
+    lend_deadline(*new (frame_alloc(sizeof(deadline_timer))) deadline_timer);
+    deadline_owned = true;
+  }
+  l.remove_timer(*deadline);
   if (cancel_called) return;
-  deadline.when = when;
+  deadline->when = when;
   if (when <= clock::now()) {
     cancel();
     return;
   }
-  l.add_timer(deadline);
+  l.add_timer(*deadline);
 }
 
 }  // namespace coring::detail

@@ -1,5 +1,7 @@
 #include "coring/detail/frame_allocator.hpp"
 
+#include <malloc.h>
+
 #include <new>
 
 namespace coring::detail {
@@ -25,7 +27,8 @@ struct reaper {
 }  // namespace
 
 void* frame_alloc_slow(std::size_t size) {
-  ++this_thread_pools().live;
+  frame_pools& p = this_thread_pools();
+  if (++p.live > p.peak_live) p.peak_live = p.live;
   const std::size_t c = (size + frame_pools::granule - 1) / frame_pools::granule;
   return ::operator new(c < frame_pools::classes ? c * frame_pools::granule : size);
 }
@@ -42,6 +45,14 @@ void frame_free_slow(void* ptr, std::size_t size) noexcept {
   }
   --p.live;
   ::operator delete(ptr);
+  p.untrimmed += size;
+  // The end of a spike: hand malloc's free pages back (a few times per spike, each after
+  // at least trim_bytes of frees, so the cost per frame stays small).
+  if (p.untrimmed >= frame_pools::trim_bytes && p.live <= p.peak_live / 4) {
+    malloc_trim(0);
+    p.untrimmed = 0;
+    p.peak_live = p.live;
+  }
 }
 
 }  // namespace coring::detail

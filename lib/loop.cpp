@@ -8,7 +8,7 @@
 
 namespace coring::detail {
 
-thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
+constinit thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
 
 loop& current_loop_checked() {
   throw std::logic_error(
@@ -41,6 +41,20 @@ void loop::grow() {
   std::memcpy(static_cast<void*>(nb + cap_), nb, wrapped * sizeof(entry));
   buf_ = nb;
   cap_ = ncap;
+}
+
+// After a spike (a million tasks made ready at once) the queue would keep its 16 MB for
+// good: when the loop next goes idle it moves into a buffer of a sensible size.
+void loop::shrink() noexcept {
+  std::size_t ncap = 1024;
+  while (ncap < count_ * 4) ncap *= 2;
+  auto* nb = static_cast<entry*>(std::malloc(ncap * sizeof(entry)));
+  if (!nb) return;  // keep the big one
+  for (std::size_t i = 0; i < count_; ++i) nb[i] = buf_[(head_ + i) & (cap_ - 1)];
+  std::free(buf_);
+  buf_ = nb;
+  cap_ = ncap;
+  head_ = 0;
 }
 
 void loop::forget(schedulable& s) noexcept {
@@ -173,6 +187,8 @@ void loop::run_once(const bool& done) {
         "or task group) or sleeps forever, and no I/O or timer is pending, so nothing can "
         "ever wake them");
   }
+  // Idle: the moment to hand back a queue that a spike made huge (never on the busy path).
+  if (cap_ > (std::size_t(1) << 16)) [[unlikely]] shrink();
   if (virtual_time_ && !timers_.empty()) {
     jump_to_next_timer();
     return;
@@ -182,15 +198,23 @@ void loop::run_once(const bool& done) {
   // Wait for them plus one more event, when something else is in flight to provide it,
   // and never longer than the batch timeout.
   unsigned wait_nr = 1;
+  bool batch_bound = false;
   const unsigned inline_sends = ring_.inline_queued();
   if (wait_batch_ > 1 && inline_sends > 0 && outstanding_ > inline_sends) {
     wait_nr = inline_sends + 1 < wait_batch_ ? inline_sends + 1 : wait_batch_;
-    if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) timeout_ns = batch_timeout_ns_;
+    if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) {
+      timeout_ns = batch_timeout_ns_;
+      batch_bound = true;
+    }
   }
   if (Remote && !remote_->prepare_sleep(remote_)) return;
   ring_.enter(wait_nr, timeout_ns);
   if (Remote) remote_->woke(remote_);
+  const std::uint64_t cqes_before = ring_.counters().cqes;
   reap();
+  // Fewer CQEs than waited for: the bound ended the wait (the enter itself reports success
+  // when it submitted something, so its result cannot tell).
+  if (batch_bound && ring_.counters().cqes - cqes_before < wait_nr) ++counters_.batch_timeouts;
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());
 }
 

@@ -12,20 +12,61 @@ namespace coring::detail {
 
 // ---- children ----
 
-child_base::child_base(group_state& g, std::string name_) : own_scope(&g.scope, false), group(&g) {
+child_base::child_base(group_state& g, std::string&& name_, const child_ops& o)
+    : group(&g), ops(&o) {
   loop& l = current_loop();
   id = l.next_task_id();
-  name = std::move(name_);
+  if (!name_.empty()) name = std::move(name_);
   parent = &g.owner;
-  enter(own_scope);
+  enter(g.scope);
 }
 
-child_base::~child_base() { detach(); }
+child_base::~child_base() {
+  if (!finished) detach();  // a finished child left the scope tree then
+  if (done_waiters) {
+    done_waiters->~wait_list();  // empty: each awaiter holds a handle, so a reference
+    frame_free(done_waiters, sizeof(wait_list));
+  }
+}
+
+void child_base::cancel_alone() noexcept {
+  // A group scope that is cancelled already cancels the child for good (a scope never
+  // becomes uncancelled). This is also the case while a cancellation is being propagated
+  // through the group's scope (an abort hook cancelling a child, as tg.start's does): its
+  // lists are being walked then and must not change.
+  if (finished || group->scope.effective) return;
+  if (!own_scope) {
+    // Slide a scope of its own in below the group's: the child's outermost scope (or the
+    // child itself, in no scope of its own yet) moves into it, so cancelling it reaches
+    // the child's every scope and task, and no sibling.
+    scope_state& gs = group->scope;
+    own_scope = new (frame_alloc(sizeof(scope_state))) scope_state(&gs, false);
+    if (scope == &gs) {
+      enter(*own_scope);
+    } else {
+      scope_state* outer = scope;
+      while (outer->parent != &gs) outer = outer->parent;
+      own_scope->children.push_back(*outer);  // unlinks it from the group scope's children
+      outer->parent = own_scope;
+    }
+  }
+  own_scope->cancel();
+}
+
+wait_list& child_base::awaiters() {
+  if (!done_waiters) done_waiters = new (frame_alloc(sizeof(wait_list))) wait_list;
+  return *done_waiters;
+}
 
 void child_base::detach() noexcept {
   // Handles may keep this state long after the group is gone: leave the scope tree now.
   ilist<task_node, scope_tag>::erase(*this);
-  own_scope.hook<child_scope_tag>::unlink();
+  if (own_scope) {
+    // Empty now: the child's frames have left every scope they entered.
+    own_scope->~scope_state();
+    frame_free(own_scope, sizeof(scope_state));
+    own_scope = nullptr;
+  }
   finished = true;
 }
 
@@ -39,8 +80,8 @@ void child_base::on_done(void* self) noexcept {
     } catch (...) {
       c->error = e;
     }
-  } else {
-    c->take_value(c);
+  } else if (c->ops->take_value) {
+    c->ops->take_value(c);
   }
   // Called from the frame's final suspend: the frame is suspended and may be destroyed.
   c->frame.destroy();
@@ -49,7 +90,7 @@ void child_base::on_done(void* self) noexcept {
   c->detach();
   // Awaiters of the handle learn the outcome before the group reacts to it (a failure
   // cancels them next, but their wait is already complete).
-  c->done_waiters.notify_all();
+  if (c->done_waiters) c->done_waiters->notify_all();
   c->group->child_finished(*c);
 }
 

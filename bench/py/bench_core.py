@@ -55,6 +55,28 @@ async def trivial():
     return None
 
 
+async def spawn_wave_rep(waves, per_wave):
+    t0 = time.perf_counter_ns()
+    for _ in range(waves):
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(per_wave):
+                tg.create_task(trivial())
+    return time.perf_counter_ns() - t0, waves * per_wave
+
+
+async def yielder(k):
+    for _ in range(k):
+        await asyncio.sleep(0)
+
+
+async def yield_many_rep(tasks, k):
+    t0 = time.perf_counter_ns()
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(tasks):
+            tg.create_task(yielder(k))
+    return time.perf_counter_ns() - t0, tasks * k
+
+
 def main():
     opt = Options()
     scale = opt.scale
@@ -64,6 +86,9 @@ def main():
     report("with_timeout_ns", best_of(reps, lambda: with_timeout_rep(100_000 // scale)))
     report("timer_ns", best_of(reps, lambda: spawn_join_rep(10_000, sleeper)))
     report("spawn_join_ns", best_of(min(reps, 3), lambda: spawn_join_rep(100_000, trivial)))
+    report("spawn_join_1m_ns", best_of(1, lambda: spawn_join_rep(1_000_000, trivial)))
+    report("spawn_wave_ns", best_of(min(reps, 3), lambda: spawn_wave_rep(12, 8192)))
+    report("yield_8192_ns", best_of(min(reps, 3), lambda: yield_many_rep(8192, 20 // min(scale, 10))))
     print(f"python_version {sys.version.split()[0]} -")
 
 

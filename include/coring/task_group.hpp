@@ -46,30 +46,44 @@ namespace detail {
 struct child_tag {};
 struct group_state;
 
-// A spawned task: its node (own cancel scope, so a handle can cancel just this task), its
-// frame until it finishes, and its outcome after. Shared by the group and the handles.
+// What differs by the child's result type: one table per T, so a child holds one pointer.
+struct child_base;
+struct child_ops {
+  void (*take_value)(child_base*) noexcept;  // moves the value out of the finished frame (null: void)
+  void (*destroy)(child_base*) noexcept;     // deletes the child_state<T>
+};
+
+// A spawned task: its node, its frame until it finishes, and its outcome after. Shared by
+// the group and the handles. Every spawn makes one, so its size is the memory of a live
+// task beside the frame: what few tasks use (a name, awaiters of the handle, a scope of its
+// own for cancelling it alone) is allocated when first used.
 struct child_base : task_node, hook<child_tag> {
-  scope_state own_scope;
+  // The child's own cancel scope, between the group's scope and the scopes the child
+  // entered: made by the first cancel() through a handle (until then the child runs in the
+  // group's scope directly, which cancels it the same way).
+  scope_state* own_scope = nullptr;
   group_state* group;
   std::coroutine_handle<> frame;
   promise_base* promise = nullptr;
   std::exception_ptr error;
+  const child_ops* ops;
+  // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
+  // group reacts to its outcome: an awaiter learns the child's own result even when that
+  // result is a failure that is about to cancel the awaiter. Made by the first awaiter.
+  wait_list* done_waiters = nullptr;
   unsigned refs = 1;  // the group's, until the child finishes
   bool finished = false;
   bool was_cancelled = false;
-  void (*take_value)(child_base*) noexcept = nullptr;
-  void (*destroy)(child_base*) noexcept = nullptr;
-  // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
-  // group reacts to its outcome: an awaiter learns the child's own result even when that
-  // result is a failure that is about to cancel the awaiter.
-  wait_list done_waiters;
 
-  child_base(group_state& g, std::string name_);
+  child_base(group_state& g, std::string&& name_, const child_ops& o);
   ~child_base();
   void add_ref() noexcept { ++refs; }
   void drop_ref() noexcept {
-    if (--refs == 0) destroy(this);
+    if (--refs == 0) ops->destroy(this);
   }
+  wait_list& awaiters();
+  // Cancels this child only (task_handle::cancel).
+  void cancel_alone() noexcept;
   static void on_done(void* self) noexcept;
   void detach() noexcept;
   static void* operator new(std::size_t n) { return frame_alloc(n); }
@@ -218,7 +232,7 @@ class task_handle {
   // which is not a failure). Takes effect at the task's current or next suspension point;
   // returns at once. No effect once it finished. Never throws.
   void cancel() noexcept {
-    if (!s_->finished) s_->own_scope.cancel();
+    s_->cancel_alone();
   }
 
   // `co_await handle`: waits until the task finishes, then returns its value, rethrows its
@@ -297,7 +311,7 @@ class handle_awaiter {
     if (this_task() == h_.s_)
       throw std::logic_error("coring::task_handle: task '" + h_.name() +
                              "' awaits its own handle, which would wait forever; await it from another task");
-    return w_.wait_on(h_.s_->done_waiters, c, "task handle");
+    return w_.wait_on(h_.s_->awaiters(), c, "task handle");
   }
   decltype(auto) await_resume() {
     w_.finish();  // throws cancelled when refused or aborted
@@ -369,16 +383,15 @@ class task_group {
     if (!t.valid())
       throw std::logic_error("coring::task_group::spawn: the task is empty (moved from or default-constructed); "
                              "spawn the task a coroutine call returns, or a callable that returns one");
-    auto* c = new detail::child_state<T>(*g, std::move(name));
-    c->take_value = [](detail::child_base* b) noexcept {
-      if constexpr (!std::is_void_v<T>) {
-        auto& p = static_cast<detail::promise<T>&>(*b->promise);
-        static_cast<detail::child_state<T>*>(b)->value.emplace(std::move(*p.value));
-      } else {
-        static_cast<detail::child_state<T>*>(b)->value.emplace('\0');
-      }
-    };
-    c->destroy = [](detail::child_base* b) noexcept { delete static_cast<detail::child_state<T>*>(b); };
+    static constexpr detail::child_ops ops{
+        std::is_void_v<T> ? nullptr : +[](detail::child_base* b) noexcept {
+          if constexpr (!std::is_void_v<T>) {
+            auto& p = static_cast<detail::promise<T>&>(*b->promise);
+            static_cast<detail::child_state<T>*>(b)->value.emplace(std::move(*p.value));
+          }
+        },
+        [](detail::child_base* b) noexcept { delete static_cast<detail::child_state<T>*>(b); }};
+    auto* c = new detail::child_state<T>(*g, std::move(name), ops);
     auto h = t.release();
     g->adopt(*c, h, h.promise());
     return task_handle<T>(c);

@@ -125,7 +125,9 @@ class checkpoint_op {
   bool await_suspend(std::coroutine_handle<> h) {
     node_ = running_task();
     if (node_->cancelled()) return false;
-    current_loop().post(h, node_);
+    loop& l = current_loop();
+    if (l.nothing_else_to_do()) return false;  // the turn would only resume us
+    l.post(h, node_);
     return true;
   }
   void await_resume() const {

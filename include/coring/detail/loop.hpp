@@ -61,6 +61,9 @@ struct loop_counters {
   std::uint64_t iterations = 0;
   std::uint64_t tasks = 0;
   std::uint64_t timers_fired = 0;
+  // Batch-mode waits (wait_batch > 1) that ended by their bound instead of by the CQEs they
+  // waited for: each one is a task that resumed up to wait_batch_timeout late.
+  std::uint64_t batch_timeouts = 0;
 };
 
 class loop {
@@ -76,6 +79,14 @@ class loop {
     buf_[(head_ + count_) & (cap_ - 1)] = {h, s};
     ++count_;
     ++s->queued;
+  }
+  // True when a loop turn now would do nothing but resume the caller again: no other task
+  // is ready, no completion waits to be reaped or collected from the kernel, no SQE waits to
+  // be submitted, no timer is armed (so no clock needs reading). A yield may then go on
+  // without suspending: the turn it saves could not have let anyone else in.
+  bool nothing_else_to_do() const noexcept {
+    return count_ == 0 && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
+           (outstanding_ == 0 || !ring_.has_deferred_work());
   }
   // An SQE whose single final CQE (one without IORING_CQE_F_MORE) the loop will wait for.
   io_uring_sqe* get_sqe() {
@@ -123,6 +134,7 @@ class loop {
     schedulable* unit;
   };
   void grow();
+  void shrink() noexcept;
   // Remote: a multi-thread runtime's loop (remote_ set); the single-thread loop is
   // compiled without the hand-off hooks.
   template <bool Remote>
@@ -154,7 +166,7 @@ struct thread_state {
   schedulable* current = nullptr;
   const time_point* virtual_now = nullptr;  // what coring::clock::now() reads, if set
 };
-extern thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
+extern constinit thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
 
 // All access to `tls` goes through here. GCC 12's UBSan mis-reports the address of an
 // initial-exec thread-local used inside a coroutine as null; the accessor is exempt from

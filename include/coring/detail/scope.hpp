@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <string>
 
+#include "coring/detail/frame_allocator.hpp"
 #include "coring/detail/ilist.hpp"
 #include "coring/detail/loop.hpp"
 #include "coring/errors.hpp"
@@ -36,7 +38,12 @@ struct scope_state : hook<child_scope_tag> {
   ilist<task_node, scope_tag> tasks;
   struct deadline_timer : timer_entry {
     scope_state* owner = nullptr;
-  } deadline;
+  };
+  // Made by the first set_deadline unless the scope's owner lends one (scope_guard, whose
+  // scopes are the timeouts): most scopes (every spawned task has one) never get a
+  // deadline, and a 40-byte timer in each would be a sixth of a task's memory.
+  deadline_timer* deadline = nullptr;
+  bool deadline_owned = false;  // allocated by set_deadline, freed with the scope
   bool cancel_called = false;
   bool shield = false;
   bool effective = false;
@@ -46,6 +53,13 @@ struct scope_state : hook<child_scope_tag> {
   scope_state(const scope_state&) = delete;
   scope_state& operator=(const scope_state&) = delete;
 
+  // Lends `t` (which must outlive the scope) as the deadline timer.
+  void lend_deadline(deadline_timer& t) noexcept {
+    t.owner = this;
+    t.fire = &deadline_fired;
+    deadline = &t;
+  }
+  static void deadline_fired(timer_entry* t) noexcept;
   // Cancels every task in this scope and in its non-shielded descendants.
   void cancel() noexcept;
   // (Re)arms the deadline; a deadline in the past cancels at once.
@@ -57,12 +71,39 @@ struct scope_state : hook<child_scope_tag> {
   }
 };
 
+// A task's name: nothing at all for a task spawned without one (the common case, so
+// spawning stays cheap), else a string of its own in frame-pool memory. 8 bytes in the node
+// where a std::string takes 32.
+class task_name {
+ public:
+  task_name() = default;
+  task_name(const task_name&) = delete;
+  task_name& operator=(const task_name&) = delete;
+  ~task_name() { reset(); }
+  task_name& operator=(std::string s) {
+    reset();
+    if (!s.empty()) p_ = new (frame_alloc(sizeof(std::string))) std::string(std::move(s));
+    return *this;
+  }
+  bool empty() const noexcept { return p_ == nullptr; }
+  const std::string& str() const noexcept { return *p_; }  // only when !empty()
+
+ private:
+  void reset() noexcept {
+    if (!p_) return;
+    p_->~basic_string();
+    frame_free(p_, sizeof(std::string));
+    p_ = nullptr;
+  }
+  std::string* p_ = nullptr;
+};
+
 // One logical task: the chain of coroutine frames that `co_await` links together. Spawned
 // children get their own node; a plain `co_await child()` runs in the caller's node.
 struct task_node : schedulable, hook<scope_tag> {  // schedulable first: this_task() is a no-op cast
   scope_state* scope = nullptr;  // innermost cancel scope
   wait_hook* wait = nullptr;     // what the task is suspended on, if anything
-  mutable std::string name;      // empty until read: display_name() makes "task-<id>"
+  mutable task_name name;        // empty until read: display_name() makes "task-<id>"
   task_node* parent = nullptr;   // the task that started this one (null for a root task)
   std::uint64_t id = 0;
 
@@ -71,7 +112,7 @@ struct task_node : schedulable, hook<scope_tag> {  // schedulable first: this_ta
   // so spawning stays cheap).
   const std::string& display_name() const {
     if (name.empty()) name = "task-" + std::to_string(id);
-    return name;
+    return name.str();
   }
   // Moves this task into `s` (a child of its current scope) or back out of it.
   void enter(scope_state& s) noexcept {

@@ -77,6 +77,7 @@ class scope_guard {
  public:
   explicit scope_guard(bool shield = false)
       : node_(running_task()), scope_(node_->scope, shield) {
+    scope_.lend_deadline(timer_);
     node_->enter(scope_);
   }
   ~scope_guard() {
@@ -89,6 +90,7 @@ class scope_guard {
 
  private:
   task_node* node_;
+  scope_state::deadline_timer timer_;  // before scope_: it must outlive the scope
   scope_state scope_;
 };
 

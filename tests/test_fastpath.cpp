@@ -1,0 +1,220 @@
+// Fast paths (issue 12): what the loop's ways of saving system calls must never cost. The
+// figures themselves are benchmarks (bench/); here only counters are checked.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <coring/cancel.hpp>
+#include <coring/fd.hpp>
+#include <coring/net.hpp>
+#include <coring/runtime.hpp>
+#include <coring/task_group.hpp>
+#include <coring/time.hpp>
+#include <coring/detail/loop.hpp>
+
+#include <array>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int exchanges = 50;
+constexpr std::size_t request_size = 8;
+
+// A request/response client on its own thread with blocking sockets, the way a remote
+// peer behaves: it sends one request, waits for the whole reply, and only then sends the
+// next. Between a reply's first and second half it sends nothing, so a server loop that
+// waits for "one more event" before resuming the task that wrote the first half has
+// nothing to wake it but its bound.
+void client(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::array<char, 2 * request_size> reply{};
+  for (int i = 0; i < exchanges; ++i) {
+    std::array<char, request_size> req{};
+    std::memcpy(req.data(), &i, sizeof i);
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) break;
+    std::size_t got = 0;
+    while (got < reply.size()) {
+      const ssize_t n = ::recv(fd, reply.data() + got, reply.size() - got, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+  }
+  ::close(fd);
+}
+
+struct exchange_counts {
+  std::uint64_t enters = 0;
+  std::uint64_t batch_timeouts = 0;
+};
+
+// Serves `exchanges` requests, each answered in two writes (a header, then the body, as an
+// HTTP server does), and returns what the loop counted while serving them.
+exchange_counts serve(coring::runtime_options opts) {
+  exchange_counts out;
+  coring::run(
+      [](exchange_counts& out) -> coring::task<> {
+        auto listener = coring::tcp_listener::bind("127.0.0.1", 0);
+        std::thread peer(client, listener.local_port());
+        std::exception_ptr error;
+        try {
+          coring::tcp_stream s = co_await listener.accept();
+          const auto& c = coring::detail::current_loop().counters();
+          const std::uint64_t enters0 = coring::stats().enters, timeouts0 = c.batch_timeouts;
+          std::array<char, request_size> req{};
+          for (int i = 0; i < exchanges; ++i) {
+            co_await s.read_exact(req);
+            co_await s.write_all(std::string_view(req.data(), req.size()));  // the header
+            co_await s.write_all(std::string_view(req.data(), req.size()));  // the body
+          }
+          out.enters = coring::stats().enters - enters0;
+          out.batch_timeouts = c.batch_timeouts - timeouts0;
+          co_await s.close();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        peer.join();
+        if (error) std::rethrow_exception(error);
+      }(out),
+      opts);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fastpath: a request/response client gets every reply at once in the default mode") {
+  const exchange_counts n = serve({});
+  // No wait of the loop ran to a batch bound: each half of each reply went out as soon as
+  // the task wrote it. One enter per read and per write at most (a write on loopback
+  // completes during its own submit; the read waits for the next request).
+  CHECK(n.batch_timeouts == 0);
+  CHECK(n.enters <= 3 * exchanges + 2);
+}
+
+TEST_CASE("fastpath: the batch-timeout counter sees a reply held back by wait_batch") {
+  // The counter the test above relies on does count: with wait_batch (documented to make a
+  // task that resumes after a send wait up to the bound when no other event comes), the
+  // second half of each reply waits for the bound.
+  coring::runtime_options opts;
+  opts.wait_batch = 64;
+  opts.wait_batch_timeout = 1ms;
+  const exchange_counts n = serve(opts);
+  CHECK(n.batch_timeouts > 0);
+}
+
+TEST_CASE("fastpath: a handle's cancel reaches the scopes and groups the child entered, and no sibling") {
+  // A child has no scope of its own until its handle cancels it (issue 12: a spawn makes no
+  // scope); the cancel must then still reach whatever the child has entered, stay in force
+  // at every later suspension point, yield to a shield, and leave siblings alone.
+  coring::runtime_options opts;
+  opts.virtual_time = true;
+  coring::run(
+      []() -> coring::task<> {
+        bool grandchild_cancelled = false, level = false, shielded_ran = false, sibling_done = false;
+        const auto start = coring::clock::now();
+        std::chrono::nanoseconds cancelled_at = 1h;  // virtual time when the grandchild saw the cancel
+        coring::task_handle<void> victim;
+        co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+          victim = tg.spawn([&]() -> coring::task<> {
+            try {
+              co_await coring::move_on_after(10s, coring::with_task_group([&](coring::task_group& inner) -> coring::task<> {
+                inner.spawn([&]() -> coring::task<> {
+                  try {
+                    co_await coring::sleep(10s);
+                  } catch (const coring::cancelled&) {
+                    grandchild_cancelled = true;
+                    cancelled_at = coring::clock::now() - start;
+                    throw;
+                  }
+                });
+                co_await coring::sleep(10s);
+              }));
+            } catch (const coring::cancelled&) {
+            }
+            try {
+              co_await coring::checkpoint();
+            } catch (const coring::cancelled&) {
+              level = true;  // still cancelled: level-triggered
+            }
+            co_await coring::shield(coring::sleep(1ms));
+            shielded_ran = true;
+          });
+          tg.spawn([&]() -> coring::task<> {
+            co_await coring::sleep(2ms);
+            sibling_done = true;
+          });
+          for (int i = 0; i < 4; ++i) co_await coring::checkpoint();  // everyone parks
+          victim.cancel();
+          co_return;
+        });
+        CHECK(grandchild_cancelled);
+        CHECK(cancelled_at < 1s);  // by the handle, not by the 10 s deadline
+        CHECK(level);
+        CHECK(shielded_ran);
+        CHECK(sibling_done);
+      }(),
+      opts);
+}
+
+TEST_CASE("fastpath: a checkpoint with nothing else to do goes on at once, and still lets others in") {
+  coring::run([]() -> coring::task<> {
+    // Alone: no loop turn at all (a turn could only resume this task again).
+    const auto before = coring::stats().iterations;
+    for (int i = 0; i < 100; ++i) co_await coring::checkpoint();
+    CHECK(coring::stats().iterations == before);
+
+    // A ready sibling: each checkpoint lets it run once.
+    std::string order;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      for (char c : {'a', 'b'})
+        tg.spawn([&order, c]() -> coring::task<> {
+          for (int i = 0; i < 3; ++i) {
+            order += c;
+            co_await coring::checkpoint();
+          }
+        });
+      co_return;
+    });
+    CHECK(order == "ababab");
+
+    // I/O in flight: a task that only yields still lets the loop collect a completion that
+    // comes after the submit (the data is written once the read waits in the kernel, so
+    // only an enter makes its completion visible).
+    coring_test::pipe_pair p;
+    bool read_done = false;
+    int spins = 0;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      tg.spawn([&]() -> coring::task<> {
+        char c;
+        co_await coring::read_some(p.r, std::span<char>(&c, 1));
+        read_done = true;
+      });
+      tg.spawn([&]() -> coring::task<> {
+        while (!read_done && spins < 1'000'000) {
+          if (++spins == 3) REQUIRE(::write(p.w, "x", 1) == 1);
+          co_await coring::checkpoint();
+        }
+      });
+      co_return;
+    });
+    CHECK(read_done);
+    CHECK(spins < 1'000'000);
+  }());
+}
