@@ -82,10 +82,11 @@ class loop {
   }
   // True when a loop turn now would do nothing but resume the caller again: no other task
   // is ready, no completion waits to be reaped or collected from the kernel, no SQE waits to
-  // be submitted, no timer is armed (so no clock needs reading). A yield may then go on
-  // without suspending: the turn it saves could not have let anyone else in.
+  // be submitted, no timer is armed (so no clock needs reading), and the loop takes no
+  // hand-offs from other threads (their inbox is drained only by a turn). A yield may then
+  // go on without suspending: the turn it saves could not have let anyone else in.
   bool nothing_else_to_do() const noexcept {
-    return count_ == 0 && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
+    return remote_ == nullptr && count_ == 0 && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
            (outstanding_ == 0 || !ring_.has_deferred_work());
   }
   // An SQE whose single final CQE (one without IORING_CQE_F_MORE) the loop will wait for.
