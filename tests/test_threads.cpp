@@ -170,6 +170,30 @@ TEST_CASE("threads: a sleeping loop is woken by one message per batch, not one p
 
 // ---- on_thread ----
 
+TEST_CASE("threads: a task that keeps yielding does not keep hand-offs from other threads out") {
+  // A yield with nothing else ready may skip its loop turn in a single-thread runtime; with
+  // other threads only a turn drains the inbox, so skipping would starve the on_thread
+  // result below forever. Bounded: the yielder gives up after 10 million yields.
+  coring::run([]() -> task<> {
+    bool done = false;
+    bool starved = false;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn([&]() -> task<> {
+        for (long i = 0; !done; ++i) {
+          if (i == 10'000'000) {
+            starved = true;
+            break;
+          }
+          co_await coring::checkpoint();
+        }
+      });
+      co_await coring::on_thread(1, []() -> task<> { co_return; });
+      done = true;
+    });
+    CHECK_FALSE(starved);
+  }(), with_threads(2));
+}
+
 TEST_CASE("on_thread: the child's value and exception come back to the caller") {
   const bool ev = use_eventfd();
   std::optional<eventfd_wakeups> force;
