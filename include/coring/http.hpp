@@ -76,7 +76,9 @@ class body_too_large : public protocol_error {
 // what(): "HTTP 404 Not Found for GET http://127.0.0.1:8080/x".
 class status_error : public std::runtime_error {
  public:
+  // `what` is the whole message (as above); `status` the response's code.
   status_error(int status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  // The response's status code (400..599). Never throws.
   int status() const noexcept { return status_; }
 
  private:
@@ -95,7 +97,11 @@ class status_error : public std::runtime_error {
 class header_map {
  public:
   using field = std::pair<std::string, std::string>;
+  // No fields.
   header_map() = default;
+  // The fields in the given order: {{"Accept", "text/plain"}, {"X-Id", "7"}}. Errors:
+  // std::invalid_argument for a name that is not an HTTP token or a value holding CR, LF
+  // or NUL (as add()).
   header_map(std::initializer_list<field> fields);
 
   // Appends a field (a second field with the same name is kept).
@@ -110,6 +116,8 @@ class header_map {
   // Removes every field named `name`; returns how many.
   std::size_t erase(std::string_view name);
 
+  // The number of fields (repeated names count each time), and iteration over them in
+  // the order they were added or received. Never throw.
   std::size_t size() const noexcept { return fields_.size(); }
   bool empty() const noexcept { return fields_.empty(); }
   auto begin() const noexcept { return fields_.begin(); }
@@ -150,9 +158,11 @@ std::string percent_encode(std::string_view s, std::string_view safe = "/");
 class param_map {
  public:
   using param = std::pair<std::string, std::string>;
+  // No parameters, or the given ones in order.
   param_map() = default;
   param_map(std::initializer_list<param> ps) : params_(ps) {}
 
+  // Appends a parameter (a repeated name is kept: "a=1&a=2" has two).
   void add(std::string name, std::string value) { params_.emplace_back(std::move(name), std::move(value)); }
   // The first value named `name`, or nothing. The view is valid until the map is changed.
   std::optional<std::string_view> get(std::string_view name) const noexcept;
@@ -223,6 +233,7 @@ struct request {
   // Example (examples/http_request_await.cpp):
   //   auto r = co_await coring::http::request("DELETE", url);
   class sender;
+  // Sends the request (see the example above); the awaitable yields the response.
   sender operator co_await() &&;
 };
 
@@ -322,6 +333,7 @@ struct writer_access;
 //   }
 class body_reader {
  public:
+  // Made by the server (and the client) over a connection's body; handlers receive one.
   body_reader(detail::body_source& src, std::size_t limit) noexcept : src_(&src), limit_(limit) {}
   body_reader(const body_reader&) = delete;
   body_reader& operator=(const body_reader&) = delete;
@@ -420,6 +432,7 @@ class body_writer {
 //   coring::http::client c(coring::http::client_options().max_connections(4).idle_timeout(5s));
 class client_options {
  public:
+  // The defaults listed below.
   client_options() noexcept {}
 
   // Sockets open at once (in use or idle, all hosts together). A request that finds every
