@@ -36,6 +36,7 @@ coring::task<> demo_condition();
 coring::task<> demo_barrier();
 coring::task<> demo_line_protocol();
 coring::task<> demo_tree_copy();
+coring::task<> demo_http_service();
 coring::task<> demo_fetch_all();
 
 namespace {
@@ -74,6 +75,8 @@ const demo demos[] = {
     {"line_protocol", "a line protocol: read_line, read_exact, a limit, an idle timeout that keeps the half line",
      demo_line_protocol},
     {"tree_copy", "coring::fs: a tree checksum and copy tool (stat, mkdir, list_dir, rename, remove)", demo_tree_copy},
+    {"http_service", "an HTTP service on http::router: parameters, query, streamed download and upload, a file, 405",
+     demo_http_service},
     {"fetch_all", "fetch_all.cpp (coring_http's demo): keep-alive pool under a semaphore", demo_fetch_all},
 };
 

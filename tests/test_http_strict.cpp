@@ -273,3 +273,34 @@ TEST_CASE("http strict: the client refuses responses framed ambiguously") {
     });
   }());
 }
+
+TEST_CASE("http strict: the client reads no body after a 1xx, 204 or 304 head, whatever its Content-Length says") {
+  // RFC 9112 6.3: these responses end with their head (a 304 may announce the 200's length).
+  coring::run([]() -> task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    const auto port = l.local_port();
+    const std::vector<std::string> answers = {
+        "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    };
+    co_await coring::with_task_group([&](coring::task_group& tg) -> task<> {
+      tg.spawn([&]() -> task<> {
+        for (const std::string& a : answers) {
+          coring::tcp_stream s = co_await l.accept();
+          co_await coring_test::read_until(s, "\r\n\r\n");
+          co_await s.write_all(a);
+          co_await s.close();
+        }
+      });
+      http::client c;
+      const std::vector<std::pair<int, std::string>> want = {{204, ""}, {304, ""}, {200, "ok"}, {200, "ok"}};
+      for (const auto& [status, body] : want) {
+        http::response r = co_await c.get(coring_test::url(port, "/"));
+        CHECK(r.status == status);
+        CHECK(r.body == body);
+      }
+    });
+  }());
+}

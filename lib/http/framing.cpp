@@ -325,7 +325,11 @@ int message_parser::on_headers_complete(http_parser* p) {
     if (auto e = m.headers_.get("Expect"); e && iequals(*e, "100-continue") && p->http_minor >= 1) m.want_continue_ = true;
     return 0;
   }
-  return m.skip_body ? 1 : 0;
+  // RFC 9112 6.3: a response to HEAD, a 1xx, a 204 and a 304 end with their head, whatever
+  // Content-Length or Transfer-Encoding say (a 304 may announce the 200's length). http_parser
+  // would read a body after them (found by fuzz_stream: an interim response's chunks).
+  const unsigned st = p->status_code;
+  return m.skip_body || (st >= 100 && st < 200) || st == 204 || st == 304 ? 1 : 0;
 }
 
 int message_parser::on_body(http_parser* p, const char* at, std::size_t n) {

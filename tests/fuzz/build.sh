@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds coring_http's libFuzzer targets with clang++-16 (-fsanitize=fuzzer,address,undefined)
-# into DIR (default build-fuzz): fuzz_request and fuzz_response. They compile the framing
+# into DIR (default build-fuzz): fuzz_request, fuzz_response and fuzz_stream. They compile the framing
 # sources directly and link Debian's libhttp-parser; they are not part of the meson build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ for src in lib/http/framing.cpp lib/http/headers.cpp lib/http/message.cpp tests/
   "$cxx" "${flags[@]}" -c "$src" -o "$obj"
   objs+=("$obj")
 done
-for t in request response; do
+for t in request response stream; do
   "$cxx" "${flags[@]}" "tests/fuzz/fuzz_$t.cpp" "${objs[@]}" -lhttp_parser -lfmt -o "$out/fuzz_$t"
 done
-echo "fuzz: built $out/fuzz_request $out/fuzz_response"
+echo "fuzz: built $out/fuzz_request $out/fuzz_response $out/fuzz_stream"

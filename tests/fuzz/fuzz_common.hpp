@@ -33,6 +33,18 @@ inline void append_headers(std::string& out, const coring::http::header_map& h) 
   }
 }
 
+// A message head flattened for a transcript (the caller appends the body).
+inline std::string flatten_head(const coring::http::request& r) {
+  std::string out = r.method + ' ' + r.target + ' ' + std::to_string(r.version_minor) + '\n';
+  append_headers(out, r.headers);
+  return out;
+}
+inline std::string flatten_head(const coring::http::response& r) {
+  std::string out = std::to_string(r.status) + ' ' + r.reason + '\n';
+  append_headers(out, r.headers);
+  return out;
+}
+
 [[noreturn]] inline void finding(const char* what) {
   std::fprintf(stderr, "fuzz finding: %s\n", what);
   std::abort();

@@ -47,9 +47,7 @@ transcript run(const std::uint8_t* data, std::size_t n, bool pieces) {
     http::request req = p.take_request();
     if (req.body.size() > max_body) finding("a body over the limit");
     if (req.version_major != 1) finding("a version other than 1.x");
-    out = req.method + ' ' + req.target + ' ' + std::to_string(req.version_minor) + '\n';
-    append_headers(out, req.headers);
-    out += req.body;
+    out = flatten_head(req) + req.body;
     check_answer(req, keep);
     return keep;
   });

@@ -22,9 +22,7 @@ transcript run(const std::uint8_t* data, std::size_t n, bool pieces, bool head) 
     if (r.body.size() > max_body) finding("a body over the limit");
     if (head && !r.body.empty()) finding("a body in a response to HEAD");
     if (r.status < 200 && r.status != 101) finding("an interim response was returned as final");
-    out = std::to_string(r.status) + ' ' + r.reason + '\n';
-    append_headers(out, r.headers);
-    out += r.body;
+    out = flatten_head(r) + r.body;
     return keep;
   });
 }
