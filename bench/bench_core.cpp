@@ -11,8 +11,9 @@
 //   spawn_join_ns      spawn + join of 100,000 trivial children in one task group, per child
 //   spawn_join_1m_ns   the same with 1,000,000 children alive at once; its notes give the
 //                      peak bytes per live task (RSS high-water mark over the RSS before,
-//                      per task) and the RSS still held once the spike has finished, inside
-//                      the runtime and after it (the frame pool's budget: frame_allocator.hpp)
+//                      per task) and the RSS still held once the spike has finished: inside
+//                      the runtime once its loop went idle, and after it (the frame pool's
+//                      budget: frame_allocator.hpp)
 //   spawn_wave_ns      spawn + join in waves of 8,192 children (one group per wave), per child
 //   yield_8192_ns      8,192 tasks each yielding (checkpoint) in turn, round robin, per yield
 // Lines ending in `enters/op` are coring's own io_uring_enter count per operation.

@@ -92,7 +92,11 @@ struct child_base : task_node, hook<child_tag> {
 
 template <class T>
 struct child_state final : child_base {
-  std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value;
+  std::optional<T> value;
+  using child_base::child_base;
+};
+template <>
+struct child_state<void> final : child_base {
   using child_base::child_base;
 };
 
