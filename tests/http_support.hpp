@@ -22,15 +22,9 @@ namespace http = coring::http;
 // the server.
 // (Options go in as a named variable or the two-argument form: g++ 12 double-destroys an
 // aggregate temporary inside a co_await expression.)
-template <class F>
-task<> with_server(http::handler h, F body, http::server_options opts);
-template <class F>
-task<> with_server(http::handler h, F body) {
-  return with_server(std::move(h), std::move(body), http::server_options());
-}
-
-template <class F>
-task<> with_server(http::handler h, F body, http::server_options opts) {
+// H is a http::handler, a http::streaming_handler, a router, or a function either accepts.
+template <class H, class F>
+task<> with_server(H h, F body, http::server_options opts) {
   auto l = coring::tcp_listener::bind("127.0.0.1", 0);
   const std::uint16_t port = l.local_port();
   co_await coring::with_task_group([&](task_group& tg) -> task<> {
@@ -38,6 +32,10 @@ task<> with_server(http::handler h, F body, http::server_options opts) {
     co_await body(port);
     srv.cancel();
   });
+}
+template <class H, class F>
+task<> with_server(H h, F body) {
+  return with_server(std::move(h), std::move(body), http::server_options());
 }
 
 inline std::string url(std::uint16_t port, std::string_view path) { return fmt::format("http://127.0.0.1:{}{}", port, path); }

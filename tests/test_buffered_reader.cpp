@@ -18,23 +18,13 @@
 #include <vector>
 
 #include "support.hpp"
+#include "net_support.hpp"
 
 using namespace std::chrono_literals;
+using coring_test::connect_pair;
 using coring_test::open_fds;
 
 namespace {
-
-struct stream_pair {
-  coring::tcp_stream client;
-  coring::tcp_stream server;
-};
-
-coring::task<stream_pair> connect_pair(coring::tcp_listener& l) {
-  stream_pair p;
-  p.client = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
-  p.server = co_await l.accept();
-  co_return p;
-}
 
 // A pipe whose ends close with the object (the reader never owns a raw descriptor).
 struct pipe_fds {

@@ -19,25 +19,14 @@
 #include <system_error>
 
 #include "support.hpp"
+#include "net_support.hpp"
 
 using namespace std::chrono_literals;
 
+using coring_test::connect_pair;
 using coring_test::open_fds;
 
 namespace {
-
-struct pair {
-  coring::tcp_stream client;
-  coring::tcp_stream server;
-};
-
-// A connected loopback pair: connect completes on the kernel's handshake, before accept.
-coring::task<pair> connect_pair(coring::tcp_listener& l) {
-  pair p;
-  p.client = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
-  p.server = co_await l.accept();
-  co_return p;
-}
 
 // A port that nothing listens on (bound then released).
 std::uint16_t closed_port() {

@@ -50,6 +50,7 @@ namespace coring {
 // read_some / read_exact, or drop them with consume(buffered()).
 class limit_overrun : public std::length_error {
  public:
+  // `what` says which limit and how to go on; `buffered` is what the reader holds.
   limit_overrun(const std::string& what, std::size_t buffered) : std::length_error(what), buffered_(buffered) {}
   // Bytes buffered when the limit was reached.
   std::size_t buffered() const noexcept { return buffered_; }

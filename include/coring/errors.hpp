@@ -27,6 +27,7 @@ struct cancelled {
 // of an enclosing scope gives coring::cancelled instead, so the right scope handles it).
 class timeout_error : public std::runtime_error {
  public:
+  // With a message naming what timed out (coring's own say which operation), or a generic one.
   using std::runtime_error::runtime_error;
   timeout_error() : std::runtime_error("coring: operation timed out") {}
 };

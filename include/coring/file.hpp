@@ -95,10 +95,15 @@ using statx_size_op_t = decltype(statx_size_op(0, nullptr));
 // awaited. Offsets are explicit (pread/pwrite style): no shared file position.
 class file {
  public:
+  // An empty file (is_open() is false).
   file() noexcept = default;
+  // Adopts an open descriptor; `path` only names it in error messages. The file closes it.
   file(int fd, std::string path) noexcept : fd_(fd), path_(std::move(path)) {}
+  // Moves the descriptor; the source becomes empty.
   file(file&& o) noexcept : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)) {}
+  // Closes this file's descriptor (close(2)) and takes the other's.
   file& operator=(file&& o) noexcept;
+  // Closes the descriptor with close(2) if close() was not awaited.
   ~file() { detail::close_fd_now(fd_); }
 
   // Opens `path` (relative to the working directory) with open(2) flags; O_CLOEXEC is

@@ -44,6 +44,7 @@ struct stat_result {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
 
+  // Tests of `type` (only lstat reports a symlink; stat follows it).
   bool is_regular_file() const noexcept { return type == std::filesystem::file_type::regular; }
   bool is_directory() const noexcept { return type == std::filesystem::file_type::directory; }
   bool is_symlink() const noexcept { return type == std::filesystem::file_type::symlink; }
@@ -54,6 +55,7 @@ struct dir_entry {
   std::string name;  // the file name, without the directory
   std::filesystem::file_type type = std::filesystem::file_type::unknown;
 
+  // True for a subdirectory (not for a symlink to one: `type` is the entry's own).
   bool is_directory() const noexcept { return type == std::filesystem::file_type::directory; }
 };
 

@@ -21,6 +21,7 @@ namespace coring {
 template <class T>
 class outcome {
  public:
+  // A failed slot holding `e`, or (below) a slot holding a value; gather_settled builds them.
   explicit outcome(std::exception_ptr e) noexcept : e_(std::move(e)) {}
   template <class U = T>
     requires(!std::is_void_v<U>)

@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "coring/file.hpp"
 #include "coring/net.hpp"
 #include "coring/semaphore.hpp"
 #include "coring/task.hpp"
@@ -62,11 +63,22 @@ class protocol_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A body larger than the limit of a whole-body read (body_reader::read_all): the
+// client's client_options::max_body_size, the server's server_options::max_body_size. A
+// handler that lets it escape gets 413 Content Too Large (the connection is then closed).
+// what() names the limit and says how to read a larger body (stream it).
+class body_too_large : public protocol_error {
+ public:
+  using protocol_error::protocol_error;
+};
+
 // Thrown by response::raise_for_status() for a 4xx or 5xx status.
 // what(): "HTTP 404 Not Found for GET http://127.0.0.1:8080/x".
 class status_error : public std::runtime_error {
  public:
+  // `what` is the whole message (as above); `status` the response's code.
   status_error(int status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  // The response's status code (400..599). Never throws.
   int status() const noexcept { return status_; }
 
  private:
@@ -85,7 +97,11 @@ class status_error : public std::runtime_error {
 class header_map {
  public:
   using field = std::pair<std::string, std::string>;
+  // No fields.
   header_map() = default;
+  // The fields in the given order: {{"Accept", "text/plain"}, {"X-Id", "7"}}. Errors:
+  // std::invalid_argument for a name that is not an HTTP token or a value holding CR, LF
+  // or NUL (as add()).
   header_map(std::initializer_list<field> fields);
 
   // Appends a field (a second field with the same name is kept).
@@ -100,6 +116,8 @@ class header_map {
   // Removes every field named `name`; returns how many.
   std::size_t erase(std::string_view name);
 
+  // The number of fields (repeated names count each time), and iteration over them in
+  // the order they were added or received. Never throw.
   std::size_t size() const noexcept { return fields_.size(); }
   bool empty() const noexcept { return fields_.empty(); }
   auto begin() const noexcept { return fields_.begin(); }
@@ -115,7 +133,64 @@ class header_map {
 // True when a and b are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// ---- URLs: percent-decoding and query strings ----
+
+// Decodes %XX escapes (RFC 3986) in `s`: "a%20b" -> "a b". With `plus_as_space` (query
+// strings, HTML forms) a '+' is a space too, as in Python's urllib.parse.unquote_plus.
+// Errors: std::invalid_argument naming the position when a '%' is not followed by two hex
+// digits ("a%2" or "%zz"): such input is refused rather than passed through, so two readings
+// can never disagree. The result may hold any byte (also NUL); check it where that matters.
+//
+// Example (examples/http_query.cpp):
+//   std::string name = coring::http::percent_decode("caf%C3%A9%20au%20lait");  // "café au lait"
+//   auto q = coring::http::parse_query("q=a+b&tag=x&tag=y&empty");
+//   // q.get("q") == "a b", q.get_all("tag") == {"x", "y"}, q.get("empty") == ""
+std::string percent_decode(std::string_view s, bool plus_as_space = false);
+
+// Encodes every byte outside RFC 3986's unreserved set (letters, digits, - . _ ~) and
+// outside `safe` as %XX: percent_encode("a b/c") == "a%20b/c". Never fails.
+// Example: examples/http_query.cpp builds a URL with it.
+std::string percent_encode(std::string_view s, std::string_view safe = "/");
+
+// An ordered list of name/value pairs: a parsed query string, or a route's path
+// parameters. Names compare exactly (case matters, as in URLs); duplicates are kept in
+// order. Example: under percent_decode.
+class param_map {
+ public:
+  using param = std::pair<std::string, std::string>;
+  // No parameters, or the given ones in order.
+  param_map() = default;
+  param_map(std::initializer_list<param> ps) : params_(ps) {}
+
+  // Appends a parameter (a repeated name is kept: "a=1&a=2" has two).
+  void add(std::string name, std::string value) { params_.emplace_back(std::move(name), std::move(value)); }
+  // The first value named `name`, or nothing. The view is valid until the map is changed.
+  std::optional<std::string_view> get(std::string_view name) const noexcept;
+  // Every value named `name`, in order.
+  std::vector<std::string> get_all(std::string_view name) const;
+  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+  std::size_t size() const noexcept { return params_.size(); }
+  bool empty() const noexcept { return params_.empty(); }
+  auto begin() const noexcept { return params_.begin(); }
+  auto end() const noexcept { return params_.end(); }
+
+ private:
+  std::vector<param> params_;
+};
+
+// Parses an application/x-www-form-urlencoded query ("a=1&b=x+y&c", without the '?'):
+// pairs split at '&' (empty pieces skipped), name and value split at the first '=' (a piece
+// without '=' is a name with an empty value), both decoded with percent_decode(_, true).
+// Errors: std::invalid_argument for a malformed %-escape (see percent_decode); a server
+// handler turns it into a 400 answer itself (see examples/http_router.cpp).
+// Example: under percent_decode.
+param_map parse_query(std::string_view query);
+
 // ---- messages ----
+
+class body_writer;
+// A body written while it is sent (see response::stream and request::body_stream).
+using body_producer = std::function<task<void>(body_writer&)>;
 
 // A request: what the server's handler receives, and (built with the constructor below)
 // something the client can send. Awaiting a request value sends it with the default
@@ -130,8 +205,15 @@ struct request {
   int version_major = 1;
   int version_minor = 1;
   header_map headers;
-  std::string body;     // decoded (chunked transfer encoding removed)
+  std::string body;     // decoded (chunked transfer encoding removed); empty for a streaming handler
   endpoint peer;        // server side: the client's address
+  param_map params;     // server side: the path parameters a router matched ({id} -> "7"), decoded
+  // Client side, instead of `body`: a producer that writes the body as it is sent (a large
+  // upload in constant memory), with body_length as its Content-Length, or chunked transfer
+  // coding when body_length is empty. See client::send. A request with a producer is never
+  // re-sent (the producer may not be repeatable).
+  body_producer body_stream;
+  std::optional<std::uint64_t> body_length;
 
   request() = default;
   // A request to send (nothing happens until it is awaited or passed to client::send).
@@ -142,6 +224,8 @@ struct request {
   std::string_view path() const noexcept;
   // The query without '?': "q=x", or "" when there is none.
   std::string_view query() const noexcept;
+  // parse_query(query()): the same errors (std::invalid_argument for a malformed escape).
+  param_map query_params() const { return parse_query(query()); }
 
   // Sends the request with default_client() and returns the response: see client::request
   // for what is added, cancellation and errors. Consumes the request.
@@ -149,6 +233,7 @@ struct request {
   // Example (examples/http_request_await.cpp):
   //   auto r = co_await coring::http::request("DELETE", url);
   class sender;
+  // Sends the request (see the example above); the awaitable yields the response.
   sender operator co_await() &&;
 };
 
@@ -161,6 +246,12 @@ struct response {
   // Client side: the request that produced it, for messages ("GET http://.../x").
   std::string method;
   std::string url;
+  // Server side, instead of `body`: a producer the server calls after the handler returned,
+  // to write the body as it is sent (see response::stream), with body_length as its
+  // Content-Length or, when empty, chunked transfer coding (HTTP/1.0: the end of the
+  // connection).
+  body_producer body_stream;
+  std::optional<std::uint64_t> body_length;
 
   // True for 2xx (and 1xx/3xx): status < 400.
   bool ok() const noexcept { return status < 400; }
@@ -179,6 +270,156 @@ struct response {
   static response text(int status, std::string body);
   // A response with the given body and Content-Type.
   static response with_body(int status, std::string body, std::string content_type);
+
+  // A response whose body `producer` writes while it is sent, through a body_writer whose
+  // every write waits until the socket took the bytes (so a slow client slows the
+  // producer: memory stays constant). `length` gives a Content-Length the producer must
+  // write exactly; without it the body is sent chunked (to HTTP/1.0 clients: until close).
+  // For HEAD, 204 and 304 the producer is not called. The producer runs in the connection's
+  // task: cancelling the server cancels it at its next write. Errors: a producer that
+  // throws before its first write gets 500; after it, the connection is closed (the
+  // client sees a truncated body), counted in server_statistics::handler_errors.
+  //
+  // Example (examples/http_streaming.cpp):
+  //   co_return coring::http::response::stream(200, [](coring::http::body_writer& w) -> coring::task<> {
+  //     for (int i = 0; i < 3; ++i) {
+  //       const std::string line = fmt::format("line {}\n", i);  // named: it must outlive the write
+  //       co_await w.write(line);
+  //     }
+  //   }, "text/plain");
+  static response stream(int status, body_producer producer,
+                         std::string content_type, std::optional<std::uint64_t> length = std::nullopt);
+
+  // A response that sends the file at `path` (opened now, read-only) with Content-Length,
+  // the bytes going from the file to the socket through a pipe with IORING_OP_SPLICE (no
+  // copy through user space; see body_writer::write_file).
+  // Cancellation: a cancellation point (opening and sizing the file).
+  // Errors: std::system_error from opening or sizing it ("open /x: No such file or
+  // directory": catch it to answer 404).
+  //
+  // Example (examples/http_file.cpp):
+  //   co_return co_await coring::http::response::file(path, "text/plain");
+  static task<response> file(std::string path, std::string content_type);
+};
+
+// ---- streaming bodies ----
+
+namespace detail {
+// Where a body_reader's bytes come from: the server's or the client's connection, or a
+// gzip decoder over one of them.
+class body_source {
+ public:
+  virtual ~body_source() = default;
+  // The next piece of the body, valid until the next call; empty once the body ended.
+  virtual task<std::string_view> next() = 0;
+  // The announced length of what next() delivers, if known.
+  virtual std::optional<std::uint64_t> length() const noexcept = 0;
+};
+struct writer_access;
+}  // namespace detail
+
+// A message body read as it arrives: what a streaming handler receives for the request
+// body, and what client::stream's streaming_response holds for the response body. Nothing
+// is read before it is asked for, so a slow reader slows the sender (TCP flow control)
+// and memory stays constant however large the body is. Not copyable; valid while the
+// handler runs / while its streaming_response lives.
+//
+// Example (examples/http_streaming.cpp):
+//   std::uint64_t total = 0;
+//   for (;;) {
+//     std::string_view piece = co_await body.read();
+//     if (piece.empty()) break;  // the whole body arrived
+//     total += piece.size();
+//   }
+class body_reader {
+ public:
+  // Made by the server (and the client) over a connection's body; handlers receive one.
+  body_reader(detail::body_source& src, std::size_t limit) noexcept : src_(&src), limit_(limit) {}
+  body_reader(const body_reader&) = delete;
+  body_reader& operator=(const body_reader&) = delete;
+
+  // The next piece of the body (chunk framing removed, any size up to the connection's
+  // read size), valid until the next call; empty when the body is complete (and on every
+  // call after). On the server, the first read of a request sent with
+  // "Expect: 100-continue" answers "100 Continue" first.
+  // Cancellation: a cancellation point; a cancelled read leaves the body unreadable (the
+  // client's socket is then closed, not pooled; the server closes the connection after
+  // the response).
+  // Errors: protocol_error for a malformed or truncated body; on the server a body
+  // slower than its deadline (server_options::body_timeout) throws protocol_error and the
+  // connection is answered 408; std::system_error from the socket; std::logic_error when
+  // read after an earlier read failed.
+  task<std::string_view> read();
+  // Reads the rest of the body into a string. Cancellation: as read.
+  // Errors: body_too_large when it exceeds limit() (checked against Content-Length before
+  // anything is read, so no 100 Continue is sent for it); otherwise as read.
+  task<std::string> read_all();
+  // The body has been read to its end.
+  bool done() const noexcept { return done_; }
+  // Bytes delivered by read() so far.
+  std::uint64_t received() const noexcept { return received_; }
+  // The sender's Content-Length; nothing for a chunked or EOF-framed body (or a decoded
+  // gzip body, whose length is unknown).
+  std::optional<std::uint64_t> content_length() const noexcept { return src_->length(); }
+  // read_all's limit (the server's or client's max_body_size); read() has none.
+  std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  detail::body_source* src_;
+  std::size_t limit_;
+  std::uint64_t received_ = 0;
+  bool done_ = false;
+  bool broken_ = false;
+};
+
+// Writes a message body as it is sent: handed to a response::stream producer (server) and
+// to a request::body_stream producer (client). It frames what it is given (chunked, or
+// counted against the Content-Length) and each write returns only once the socket took
+// the bytes, so the producer runs no faster than the peer reads. Not copyable; valid while
+// the producer runs.
+//
+// Example: under response::stream (examples/http_streaming.cpp).
+class body_writer {
+ public:
+  body_writer(const body_writer&) = delete;
+  body_writer& operator=(const body_writer&) = delete;
+
+  // Sends `data` as the next part of the body (an empty write sends nothing).
+  // Cancellation: a cancellation point, not cancel-safe (a prefix may have been sent, so
+  // the connection is closed afterwards).
+  // Errors: std::logic_error when it would exceed the announced length; std::system_error
+  // from the socket (the peer went away); on the server coring::timeout_error when the
+  // client does not take the bytes within server_options::write_timeout (plus the
+  // min_transfer_rate allowance for them): the connection is then closed.
+  task<void> write(std::string_view data);
+  // Sends `length` bytes of `f` from `offset` as the next part of the body, moved from the
+  // file to the socket through a pipe by IORING_OP_SPLICE (coring::splice), without a copy
+  // through user space; where the kernel cannot splice the file (EINVAL: some file
+  // systems) it falls back to reading and sending through a buffer.
+  // Cancellation, errors: as write; std::system_error "splice ..." for a read error, and
+  // protocol_error when the file is shorter than offset + length.
+  // Example: examples/http_file.cpp (through response::file).
+  task<void> write_file(const coring::file& f, std::uint64_t offset, std::uint64_t length);
+  // Bytes of body written so far.
+  std::uint64_t written() const noexcept { return written_; }
+
+ private:
+  friend struct detail::writer_access;
+  enum class framing : unsigned char { length, chunked, until_close };
+  body_writer(tcp_stream& s, framing f, std::optional<std::uint64_t> length, std::string head,
+              std::chrono::milliseconds timeout, std::size_t min_rate) noexcept
+      : s_(&s), framing_(f), length_(length), head_(std::move(head)), timeout_(timeout), min_rate_(min_rate) {}
+  task<void> send(std::string_view data);  // the head first, then data, under the deadline
+  task<void> finish();                      // the last chunk; checks the length
+
+  tcp_stream* s_;
+  framing framing_;
+  std::optional<std::uint64_t> length_;
+  std::string head_;  // the message head, sent with the first write (or by finish)
+  std::uint64_t written_ = 0;
+  std::chrono::milliseconds timeout_{0};  // per write (server); 0: none
+  std::size_t min_rate_ = 0;
+  bool failed_ = false;  // a write failed or was cancelled: the connection is unusable
 };
 
 // ---- client ----
@@ -191,6 +432,7 @@ struct response {
 //   coring::http::client c(coring::http::client_options().max_connections(4).idle_timeout(5s));
 class client_options {
  public:
+  // The defaults listed below.
   client_options() noexcept {}
 
   // Sockets open at once (in use or idle, all hosts together). A request that finds every
@@ -215,6 +457,18 @@ class client_options {
   // coring::with_timeout for a deadline of your own).
   client_options& timeout(std::chrono::milliseconds d) noexcept { timeout_ = d; return *this; }
   std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+  // Asks for gzip (sends "Accept-Encoding: gzip" unless the request sets Accept-Encoding)
+  // and decodes response bodies sent with "Content-Encoding: gzip", in whole responses and
+  // in streaming_response bodies alike (the response's headers stay as received;
+  // max_body_size applies to the decoded size, so a small bomb cannot blow up). Default
+  // off. Only when coring_http was built with zlib (gzip_supported()); otherwise the client
+  // constructor throws std::invalid_argument. A corrupt gzip body is protocol_error.
+  //
+  // Example (examples/http_client_gzip.cpp):
+  //   coring::http::client c(coring::http::client_options().decompress(true));
+  //   coring::http::response r = co_await c.get(url);  // r.body is the decoded text
+  client_options& decompress(bool on) noexcept { decompress_ = on; return *this; }
+  bool decompress() const noexcept { return decompress_; }
 
  private:
   std::size_t max_connections_ = 16;
@@ -222,6 +476,57 @@ class client_options {
   std::size_t max_body_size_ = std::size_t{64} << 20;
   std::string user_agent_ = "coring-http/0.1";
   std::chrono::milliseconds timeout_{0};
+  bool decompress_ = false;
+};
+
+// True when coring_http was built with zlib (meson found it), so client_options::decompress
+// can be used. Example: examples/http_client_gzip.cpp returns 77 when it is false.
+bool gzip_supported() noexcept;
+
+namespace detail {
+struct client_exchange;
+}
+
+// A response whose body is read as it arrives (client::stream): the status and headers
+// are here, the body comes from body(). While it lives it holds its connection (and one of
+// the client's max_connections); once the body has been read to its end the connection
+// goes back to the pool, and destroying it earlier closes the connection. Move-only; the
+// client must outlive it.
+//
+// Example (examples/http_client_stream.cpp):
+//   coring::http::streaming_response r = co_await c.stream("GET", url);
+//   r.raise_for_status();
+//   std::uint64_t total = 0;
+//   while (true) {
+//     std::string_view piece = co_await r.body().read();  // constant memory
+//     if (piece.empty()) break;
+//     total += piece.size();
+//   }
+class streaming_response {
+ public:
+  int status = 0;
+  std::string reason;
+  header_map headers;
+  std::string method;  // the request, for messages
+  std::string url;
+
+  streaming_response() noexcept;
+  streaming_response(streaming_response&&) noexcept;
+  streaming_response& operator=(streaming_response&&) noexcept;
+  ~streaming_response();
+
+  // status < 400.
+  bool ok() const noexcept { return status < 400; }
+  // Throws status_error for a 4xx or 5xx status (as response::raise_for_status).
+  void raise_for_status() const;
+  // The body; see body_reader for cancellation and errors. read_all() is bounded by
+  // client_options::max_body_size. Errors: std::logic_error on a moved-from or
+  // default-constructed streaming_response.
+  body_reader& body();
+
+ private:
+  friend class client;
+  std::unique_ptr<detail::client_exchange> x_;
 };
 
 // Counters for logs and tests.
@@ -278,8 +583,9 @@ class client {
   //   coring::http::response r = co_await c.request("PUT", url, h, "v");
   task<response> request(std::string method, std::string url, header_map headers = {}, std::string body = {});
 
-  // Sends a request value (its target is the absolute URL); same as request(r.method,
-  // r.target, r.headers, r.body): the same cancellation and errors.
+  // Sends a request value (its target is the absolute URL): request(r.method, r.target,
+  // r.headers, r.body), or with r.body_stream an upload written as it is sent (see
+  // stream()); returns the whole response. The same cancellation and errors.
   task<response> send(http::request r);
 
   // request("GET", url, headers): the same cancellation and errors (example:
@@ -287,6 +593,28 @@ class client {
   task<response> get(std::string url, header_map headers = {});
   // request("POST", url, headers, body): the same cancellation and errors.
   task<response> post(std::string url, std::string body, header_map headers = {});
+
+  // Sends the request and returns once the response head has arrived, with the body left
+  // to read from streaming_response::body() (a download of any size in constant memory;
+  // no max_body_size unless read_all() is used). The request's body is r.body, or, for an
+  // upload of any size, r.body_stream (a producer writing through a body_writer, framed by
+  // r.body_length or chunked). A request with body_stream is never re-sent on a new
+  // connection. client_options::timeout, when set, covers the request until the head
+  // arrived.
+  // Cancellation: a cancellation point; cancelled, it closes its socket.
+  // Errors: as request(); an exception from the producer is rethrown (the socket closed).
+  //
+  // Example (examples/http_client_stream.cpp):
+  //   coring::http::request up("PUT", url);
+  //   up.body_length = 3 * 1000;
+  //   up.body_stream = [](coring::http::body_writer& w) -> coring::task<> {
+  //     const std::string block(1000, 'x');
+  //     for (int i = 0; i < 3; ++i) co_await w.write(block);
+  //   };
+  //   coring::http::response done = co_await c.send(std::move(up));
+  task<streaming_response> stream(http::request r);
+  // stream() of `method url` with `headers` and no body: the same cancellation and errors.
+  task<streaming_response> stream(std::string method, std::string url, header_map headers = {});
 
   // Closes every idle socket now (close(2), no await). Requests in flight are unaffected.
   void close_idle() noexcept;
@@ -300,8 +628,14 @@ class client {
     time_point since;    // pooled at
     time_point expires;  // reused only before (idle_timeout, or the server's Keep-Alive timeout)
   };
-  // One request without the client's own timeout (request() adds it).
-  task<response> exchange_once(std::string method, std::string url, header_map headers, std::string body);
+  friend struct detail::client_exchange;
+  // Opens a connection (or reuses one), sends r and reads the response head; retries a
+  // stale kept-alive socket once for idempotent requests. No client timeout (callers add it).
+  task<streaming_response> open_exchange(http::request r);
+  // open_exchange, then the whole body (max_body_size), without the client timeout.
+  task<response> exchange_whole(http::request r);
+  // Gives x a kept-alive socket the server has not closed, or a new connection; true when reused.
+  task<bool> connect_or_reuse(detail::client_exchange& x, const std::string& host, std::uint16_t port);
   // A kept-alive socket to `key` ("host:port") that is not too old, if any (newest first).
   std::optional<tcp_stream> take_idle(const std::string& key);
   // Closes the oldest idle socket when opening one more would exceed max_connections.
@@ -346,9 +680,21 @@ task<response> get(std::string url, header_map headers = {});
 
 // ---- server ----
 
-// The server calls this once per request; it may await anything. Throwing a
-// std::exception sends 500 Internal Server Error (and keeps the connection).
+// The server calls this once per request, with the whole body read (at most
+// server_options::max_body_size); it may await anything. Throwing a std::exception sends
+// 500 Internal Server Error (and keeps the connection).
 using handler = std::function<task<response>(const request&)>;
+
+// A handler that reads the request body itself: the server calls it as soon as the head
+// has arrived, with req.body empty and the body in `body` (see body_reader), so an upload
+// of any size runs in constant memory; max_body_size bounds only body.read_all(). What it
+// leaves unread is skipped if it is already buffered; otherwise the response goes out with
+// Connection: close. A body_too_large escaping it is answered 413; a malformed body, 400;
+// a body slower than its deadline, 408 (each closes the connection); other exceptions as
+// for handler.
+//
+// Example: under body_reader (examples/http_streaming.cpp).
+using streaming_handler = std::function<task<response>(request&, body_reader&)>;
 
 // Counters a server updates as it runs (pass a pointer with server_options::stats).
 struct server_statistics {
@@ -391,8 +737,10 @@ class server_options {
  public:
   server_options() noexcept {}
 
-  // A request body larger than this is answered 413 and the connection closed (checked
-  // against Content-Length before the body is read). Default 16 MiB.
+  // A request body larger than this, for a whole-body handler (or body_reader::read_all),
+  // is answered 413 and the connection closed (checked against Content-Length before the
+  // body is read). Default 16 MiB. A streaming_handler's body_reader::read() has no limit
+  // (the handler decides what to keep).
   server_options& max_body_size(std::size_t n) noexcept { max_body_size_ = n; return *this; }
   std::size_t max_body_size() const noexcept { return max_body_size_; }
   // The request line (method, target, version) longer than this gets 414. Default 8 KiB.
@@ -538,6 +886,57 @@ task<void> serve(tcp_listener& listener, handler h, server_options opts);
 // serve() with default server_options. (An overload, not a default argument: g++ 12
 // destroys a defaulted class argument of a coroutine twice in some co_await forms.)
 task<void> serve(tcp_listener& listener, handler h);
+// serve() with a handler that reads request bodies as they arrive (streaming_handler, a
+// router): the same behaviour, cancellation and errors.
+task<void> serve(tcp_listener& listener, streaming_handler h, server_options opts);
+task<void> serve(tcp_listener& listener, streaming_handler h);
+
+// ---- routing ----
+
+// Maps method + path pattern to a handler: give it to serve() (it is a streaming_handler).
+// A pattern is '/'-separated segments, each a literal ("users") matched against the
+// percent-decoded request segment, a parameter "{name}" matching any one non-empty
+// segment, or, as the last segment, "{name...}" matching the rest of the path (zero or
+// more segments, '/' kept). Matched values go, decoded, into request::params. Routes are
+// tried in the order added; the first whose method and pattern match answers. A path no
+// pattern matches gets 404; a path that matches only with other methods gets 405 with an
+// Allow header listing them. A GET route answers HEAD too. A path segment with a malformed
+// %-escape gets 400.
+//
+// Example (examples/http_router.cpp):
+//   coring::http::router rt;
+//   rt.route("GET", "/users/{id}", get_user).route("PUT", "/users/{id}", put_user);
+//   rt.route("GET", "/files/{path...}", get_file);
+//   tg.spawn(coring::http::serve(l, rt));
+//   // GET /users/7 -> get_user with req.params.get("id") == "7"
+//   // DELETE /users/7 -> 405, Allow: GET, HEAD, PUT;  GET /nope -> 404
+class router {
+ public:
+  // Adds a route with a whole-body handler (the body read up to max_body_size first).
+  // Errors: std::invalid_argument when the method is not a token, the pattern does not
+  // start with '/', a '{' is not closed, a parameter name is empty or repeated, "{x...}"
+  // is not last, or the handler is empty. Returns *this.
+  router& route(std::string_view method, std::string_view pattern, handler h);
+  // Adds a route whose handler reads the body itself. Errors: as above.
+  router& route(std::string_view method, std::string_view pattern, streaming_handler h);
+
+  // Answers one request (what serve() calls). Cancellation, errors: those of the handler.
+  task<response> operator()(request& req, body_reader& body) const;
+
+ private:
+  struct segment {
+    std::string text;    // a literal, or a parameter's name
+    bool param = false;  // {text}
+    bool rest = false;   // {text...}
+  };
+  struct entry {
+    std::string method;
+    std::vector<segment> pattern;
+    streaming_handler h;
+  };
+  router& add(std::string_view method, std::string_view pattern, streaming_handler h);
+  std::vector<entry> routes_;
+};
 
 // The standard reason phrase of a status code ("Not Found"), "Unknown" if there is none.
 std::string_view reason_phrase(int status) noexcept;

@@ -123,6 +123,8 @@ class multishot_reader {
   std::unique_ptr<detail::multishot_state> st_;
 };
 
+// The awaitable of multishot_reader::read_some (the coroutine awaiter protocol; its
+// behaviour is read_some's). Await it once, in the task that made it.
 class multishot_reader::read_op : detail::waiter {
  public:
   read_op(detail::multishot_state* st, char* buf, std::size_t n) noexcept : st_(st), buf_(buf), n_(n) {}

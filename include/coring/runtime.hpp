@@ -172,7 +172,11 @@ runtime_stats stats();
 //   const bool ok = first == 10 && second == 20 && rt.stats().tasks == 2;
 class runtime {
  public:
+  // Sets up the ring with `opts` and binds the runtime to this thread. Errors: see the
+  // class comment.
   explicit runtime(runtime_options opts = {});
+  // Unbinds the thread (restoring what was bound before) and closes the ring; coring::stats()
+  // then reports this runtime's last counters.
   ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;

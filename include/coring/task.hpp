@@ -105,8 +105,11 @@ class [[nodiscard]] task {
   using value_type = T;
   using handle_type = std::coroutine_handle<promise_type>;
 
+  // An empty task (valid() is false).
   task() noexcept = default;
+  // Takes ownership of a coroutine frame (promise types and runtimes use this).
   explicit task(handle_type h) noexcept : h_(h) {}
+  // Moves the frame; the source becomes empty. Tasks are move-only.
   task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
   task& operator=(task&& o) noexcept {
     if (this != &o) {
@@ -117,6 +120,8 @@ class [[nodiscard]] task {
   }
   task(const task&) = delete;
   task& operator=(const task&) = delete;
+  // Destroys the frame if the task still owns it: a task never started is dropped without
+  // running; one suspended inside coring operations cancels them in the kernel first.
   ~task() { reset(); }
 
   // False for a default-constructed or moved-from task (awaiting one is undefined; run()

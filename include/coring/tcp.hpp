@@ -235,12 +235,14 @@ class tcp_stream {
 // (Example: the header's.)
 class listen_options {
  public:
+  // Backlog 1024, no SO_REUSEPORT.
   listen_options() noexcept {}
   // Sets the backlog (>= 0; the kernel caps it at net.core.somaxconn, and 0 still lets
   // a connection or so complete its handshake).
   // Errors: std::invalid_argument for a negative value.
   listen_options& backlog(int n);
   int backlog() const noexcept { return backlog_; }
+  // Sets SO_REUSEPORT on the listening socket (see the class comment). Never throws.
   listen_options& reuse_port(bool on) noexcept {
     reuse_port_ = on;
     return *this;

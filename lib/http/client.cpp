@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <limits>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
@@ -9,7 +11,9 @@
 #include "coring/cancel.hpp"
 #include "coring/errors.hpp"
 #include "coring/http.hpp"
+#include "body.hpp"
 #include "framing.hpp"
+#include "gzip.hpp"
 
 namespace coring::http {
 
@@ -111,53 +115,176 @@ bool idempotent(std::string_view m) noexcept {
   return false;
 }
 
-// What one exchange learned besides the response, for the retry and reuse decisions.
-struct exchange_info {
-  bool got_bytes = false;  // some byte of the response arrived
-  bool keep = false;       // the socket may be reused
-};
-
 // A response head may be larger than a request head (long Set-Cookie lists).
 constexpr detail::head_limits response_limits{8 * 1024, 64 * 1024, 256};
 
-// Sends `wire` and reads one response. Throws protocol_error / std::system_error.
-task<response> exchange(tcp_stream& s, const std::string& wire, bool head, std::size_t max_body,
-                        const std::string& what, exchange_info& info) {
-  co_await s.write_all(wire);
-  using event = detail::message_parser::event;
-  detail::message_parser mp(HTTP_RESPONSE, max_body, response_limits);
-  mp.skip_body = head;
-  std::string buf(read_chunk, '\0');
-  for (;;) {
-    const std::size_t n = co_await s.read_some(std::span<char>(buf));
-    event ev;
-    std::size_t used = 0;
-    if (n == 0) {
-      if (!mp.started())
-        throw protocol_error(fmt::format("{}: the server closed the connection without responding", what));
-      ev = mp.feed_eof();
-      if (ev == event::error && mp.head_done())
-        throw protocol_error(fmt::format("{}: the server closed the connection before the response was complete", what));
-    } else {
-      info.got_bytes = true;
-      ev = mp.feed(buf.data(), n, used);
-    }
-    if (ev == event::error)
-      throw protocol_error(fmt::format("{}: invalid HTTP response: {}", what, mp.error_text()));
-    if (ev == event::message) {
-      // Bytes after the response (nothing was asked for) make the stream unusable.
-      info.keep = n != 0 && used == n && mp.keep_alive();
-      break;
-    }
+// The request head (and a whole body) as sent: Host, User-Agent, Accept and the body's
+// framing are added unless the caller gave them.
+std::string request_wire(const http::request& r, const target& t, const client_options& o, bool& may_keep) {
+  std::string wire = fmt::format("{} {} HTTP/1.1\r\n", r.method, t.path);
+  const auto add = [&](std::string_view name, std::string_view value) {
+    wire += name;
+    wire += ": ";
+    wire += value;
+    wire += "\r\n";
+  };
+  const header_map& h = r.headers;
+  if (!h.contains("Host")) add("Host", t.host_header);
+  if (!h.contains("User-Agent") && !o.user_agent().empty()) add("User-Agent", o.user_agent());
+  if (!h.contains("Accept")) add("Accept", "*/*");
+  if (o.decompress() && !h.contains("Accept-Encoding")) add("Accept-Encoding", "gzip");
+  const bool framed = h.contains("Content-Length") || h.contains("Transfer-Encoding");
+  if (r.body_stream) {
+    if (framed)
+      throw std::invalid_argument(
+          "coring::http: a request with body_stream gets its framing from body_length; drop its Content-Length / "
+          "Transfer-Encoding headers");
+    if (r.body_length)
+      add("Content-Length", std::to_string(*r.body_length));
+    else
+      add("Transfer-Encoding", "chunked");
+  } else if (!framed && (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH")) {
+    add("Content-Length", std::to_string(r.body.size()));
   }
-  co_return mp.take_response();
+  may_keep = true;
+  for (const auto& [name, value] : h) {
+    add(name, value);
+    if (iequals(name, "Connection") && iequals(value, "close")) may_keep = false;
+  }
+  wire += "\r\n";
+  if (!r.body_stream) wire += r.body;
+  return wire;
+}
+
+// Runs `t` under the client's timeout (none when zero or less); an expiry becomes a
+// timeout_error naming the request.
+template <class T>
+task<T> under_timeout(std::chrono::milliseconds limit, std::string what, task<T> t) {
+  if (limit <= std::chrono::milliseconds::zero()) co_return co_await std::move(t);
+  std::optional<T> r = co_await move_on_after(limit, std::move(t));
+  if (!r) throw timeout_error(fmt::format("{} timed out after {}", what, describe(limit)));
+  co_return std::move(*r);
 }
 
 }  // namespace
 
+namespace detail {
+
+// One request/response on one connection, from sending the request to the end of the
+// response body; the body_source of a streaming_response.
+struct client_exchange final : body_source {
+  client& c;
+  std::string what;  // "GET http://..." for messages
+  std::string key;   // the pool key
+  semaphore::permit permit;
+  tcp_stream s;
+  bool in_use = false;    // counted in client_statistics::in_use
+  bool may_keep = true;   // the request allows keep-alive
+  duration allowance{};   // how long the socket may idle in the pool
+  message_parser mp{HTTP_RESPONSE, std::numeric_limits<std::size_t>::max(), response_limits};
+  std::string buf = std::string(read_chunk, '\0');
+  std::size_t begin = 0, end = 0;  // unparsed bytes in buf
+  bool finished = false;           // the body's last byte arrived
+  std::unique_ptr<body_source> decoded;  // gzip
+  std::optional<body_reader> reader;
+
+  client_exchange(client& cl, std::string w, std::string k) : c(cl), what(std::move(w)), key(std::move(k)) {
+    mp.set_streaming(true);
+  }
+  ~client_exchange() override { set_in_use(false); }
+  client_exchange(const client_exchange&) = delete;
+  client_exchange& operator=(const client_exchange&) = delete;
+
+  void set_in_use(bool on) noexcept {
+    if (on != in_use) on ? ++c.stats_.in_use : --c.stats_.in_use;
+    in_use = on;
+  }
+
+  // Sends the request: `wire` (head and whole body), then the producer's body if any.
+  task<void> send(const std::string& wire, const http::request& r) {
+    if (!r.body_stream) {
+      co_await s.write_all(wire);
+      co_return;
+    }
+    const body_framing f{r.body_length ? body_framing::length : body_framing::chunked, r.body_length};
+    body_writer w = writer_access::make(s, f, wire, std::chrono::milliseconds(0), 0);
+    co_await produce(w, r.body_stream);
+  }
+
+  // Reads the response head; got_bytes tells whether any byte of it arrived.
+  task<response> read_head(bool head_request, bool& got_bytes) {
+    mp.skip_body = head_request;
+    using event = message_parser::event;
+    for (;;) {
+      const std::size_t n = co_await s.read_some(std::span<char>(buf));
+      if (n == 0) {
+        if (!mp.started())
+          throw protocol_error(fmt::format("{}: the server closed the connection without responding", what));
+        mp.feed_eof();
+        throw protocol_error(fmt::format("{}: invalid HTTP response: {}", what, mp.error_text()));
+      }
+      got_bytes = true;
+      std::size_t used = 0;
+      const event ev = mp.feed(buf.data(), n, used);
+      begin = used;
+      end = n;
+      if (ev == event::error) throw protocol_error(fmt::format("{}: invalid HTTP response: {}", what, mp.error_text()));
+      if (ev == event::head || ev == event::message) co_return mp.take_response();
+    }
+  }
+
+  // body_source: the response body as it arrives.
+  task<std::string_view> next() override {
+    using event = message_parser::event;
+    if (finished) co_return std::string_view();
+    mp.clear_body();
+    for (;;) {
+      if (begin < end) {
+        std::size_t used = 0;
+        const event ev = mp.feed(buf.data() + begin, end - begin, used);
+        begin += used;
+        if (ev == event::error) throw protocol_error(fmt::format("{}: invalid HTTP response: {}", what, mp.error_text()));
+        if (ev == event::message) {
+          finish(true);
+          co_return mp.body_data();
+        }
+        if (!mp.body_data().empty()) co_return mp.body_data();
+      }
+      begin = end = 0;
+      const std::size_t n = co_await s.read_some(std::span<char>(buf));
+      if (n == 0) {
+        if (mp.feed_eof() != event::message)
+          throw protocol_error(fmt::format("{}: the server closed the connection before the response was complete", what));
+        finish(false);
+        co_return mp.body_data();
+      }
+      end = n;
+    }
+  }
+  std::optional<std::uint64_t> length() const noexcept override { return mp.content_length(); }
+
+  // The body ended: the socket goes back to the pool if both sides keep it (and nothing
+  // unasked-for follows the response), else it is closed; the slot is freed either way.
+  void finish(bool may_reuse) noexcept {
+    finished = true;
+    if (may_reuse && may_keep && mp.keep_alive() && begin == end)
+      c.put_idle(key, std::move(s), allowance);
+    else
+      tcp_stream closing(std::move(s));  // closed now
+    set_in_use(false);
+    permit.release();
+  }
+};
+
+}  // namespace detail
+
 client::client(client_options opts) : opts_(std::move(opts)), slots_(0) {
   if (opts_.max_connections() == 0)
     throw std::invalid_argument("coring::http::client: max_connections is 0; allow at least 1 connection");
+  if (opts_.decompress() && !gzip_supported())
+    throw std::invalid_argument(
+        "coring::http::client: decompress(true) needs zlib, and this coring_http was built without it; install "
+        "zlib1g-dev and rebuild, or leave decompress off");
   for (std::size_t i = 0; i < opts_.max_connections(); ++i) slots_.release();
 }
 
@@ -214,109 +341,109 @@ void client::drop_idle(const std::string& key) noexcept {
   idle_.erase(it);
 }
 
-task<response> client::request(std::string method, std::string url, header_map headers, std::string body) {
-  const std::chrono::milliseconds limit = opts_.timeout();
-  if (limit <= std::chrono::milliseconds::zero())
-    co_return co_await exchange_once(std::move(method), std::move(url), std::move(headers), std::move(body));
-  std::string what = fmt::format("{} {}", method, url);
-  std::optional<response> r = co_await move_on_after(
-      limit, exchange_once(std::move(method), std::move(url), std::move(headers), std::move(body)));
-  if (!r) throw timeout_error(fmt::format("{} timed out after {}", what, describe(limit)));
-  co_return std::move(*r);
+// A kept-alive socket to t.key the server has not closed (checked by a peek), or a new one.
+task<bool> client::connect_or_reuse(detail::client_exchange& x, const std::string& host, std::uint16_t port) {
+  while (auto idle = take_idle(x.key)) {
+    if (co_await still_open(*idle)) {
+      x.s = std::move(*idle);
+      ++stats_.connections_reused;
+      co_return true;
+    }
+    ++stats_.stale_closed;  // closed by the server while idle: dropped (the destructor closes it)
+  }
+  make_room();
+  x.s = co_await tcp_stream::connect(host, port);
+  ++stats_.connections_opened;
+  co_return false;
 }
 
-task<response> client::exchange_once(std::string method, std::string url, header_map headers, std::string body) {
-  if (!detail::is_token(method))
+task<streaming_response> client::open_exchange(http::request r) {
+  if (!detail::is_token(r.method))
     throw std::invalid_argument(fmt::format(
-        "coring::http::request: method '{}' is not an HTTP token; use GET, POST, PUT, ...", method));
-  const target t = parse_url(url);
-  const bool head = method == "HEAD";
-
-  // Serialize once: the whole request goes out in one send.
-  std::string wire = fmt::format("{} {} HTTP/1.1\r\n", method, t.path);
-  const auto add = [&](std::string_view name, std::string_view value) {
-    wire += name;
-    wire += ": ";
-    wire += value;
-    wire += "\r\n";
-  };
-  if (!headers.contains("Host")) add("Host", t.host_header);
-  if (!headers.contains("User-Agent") && !opts_.user_agent().empty()) add("User-Agent", opts_.user_agent());
-  if (!headers.contains("Accept")) add("Accept", "*/*");
-  const bool framed = headers.contains("Content-Length") || headers.contains("Transfer-Encoding");
-  if (!framed && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH"))
-    add("Content-Length", std::to_string(body.size()));
+        "coring::http::request: method '{}' is not an HTTP token; use GET, POST, PUT, ...", r.method));
+  const target t = parse_url(r.target);
   bool may_keep = true;
-  for (const auto& [name, value] : headers) {
-    add(name, value);
-    if (iequals(name, "Connection") && iequals(value, "close")) may_keep = false;
-  }
-  wire += "\r\n";
-  wire += body;
-  const std::string what = fmt::format("{} {}", method, url);
-
+  const std::string wire = request_wire(r, t, opts_, may_keep);  // serialized once: one send
+  auto x = std::make_unique<detail::client_exchange>(*this, fmt::format("{} {}", r.method, r.target), t.key);
+  x->may_keep = may_keep;
   // One permit per socket in use: at most max_connections requests hold one.
-  semaphore::permit permit = co_await slots_.acquire();
-  struct in_use_guard {
-    client_statistics& s;
-    explicit in_use_guard(client_statistics& st) : s(st) { ++s.in_use; }
-    ~in_use_guard() { --s.in_use; }
-  };
-
+  x->permit = co_await slots_.acquire();
+  response head;
   for (int attempt = 0;; ++attempt) {
-    tcp_stream s;
-    bool reused = false;
-    while (auto idle = take_idle(t.key)) {
-      if (co_await still_open(*idle)) {
-        s = std::move(*idle);
-        reused = true;
-        break;
-      }
-      ++stats_.stale_closed;  // closed by the server while idle: dropped (the destructor closes it)
-    }
-    if (!reused) make_room();
-    in_use_guard guard(stats_);
-    if (reused) {
-      ++stats_.connections_reused;
-    } else {
-      s = co_await tcp_stream::connect(t.host, t.port);
-      ++stats_.connections_opened;
-    }
-
-    exchange_info info;
+    const bool reused = co_await connect_or_reuse(*x, t.host, t.port);
+    x->set_in_use(true);
+    bool got_bytes = false;
     std::exception_ptr err;
-    response r;
     try {
-      r = co_await exchange(s, wire, head, opts_.max_body_size(), what, info);
+      co_await x->send(wire, r);
+      head = co_await x->read_head(r.method == "HEAD", got_bytes);
     } catch (const std::system_error&) {
       err = std::current_exception();
     } catch (const protocol_error&) {
       err = std::current_exception();
     }
-    if (err) {
-      // A kept-alive socket the server closed meanwhile fails before any response byte:
-      // the request was not processed, so an idempotent one is safe to send again. The
-      // other idle sockets to that server are probably stale too.
-      if (reused && !info.got_bytes && attempt == 0 && idempotent(method)) {
-        drop_idle(t.key);
-        ++stats_.retries;
-        continue;  // `s` is closed by its destructor
-      }
-      std::rethrow_exception(err);
+    if (!err) break;
+    // A kept-alive socket the server closed meanwhile fails before any response byte:
+    // the request was not processed, so an idempotent one is safe to send again. The
+    // other idle sockets to that server are probably stale too.
+    if (reused && !got_bytes && attempt == 0 && idempotent(r.method) && !r.body_stream) {
+      drop_idle(t.key);
+      ++stats_.retries;
+      x->s = tcp_stream();  // closed
+      x->mp.next_message();
+      continue;
     }
-    ++stats_.requests;
-    if (info.keep && may_keep)
-      put_idle(t.key, std::move(s), keep_alive_allowance(r.headers, opts_.idle_timeout()));
-    else
-      co_await s.close();
-    r.method = std::move(method);
-    r.url = std::move(url);
-    co_return r;
+    std::rethrow_exception(err);
   }
+  ++stats_.requests;
+  x->allowance = keep_alive_allowance(head.headers, opts_.idle_timeout());
+  streaming_response out;
+  out.status = head.status;
+  out.reason = std::move(head.reason);
+  out.headers = std::move(head.headers);
+  out.method = std::move(r.method);
+  out.url = std::move(r.target);
+  detail::body_source* src = x.get();
+  if (opts_.decompress() && out.method != "HEAD") {
+    if (auto ce = out.headers.get("Content-Encoding"); ce && (iequals(*ce, "gzip") || iequals(*ce, "x-gzip"))) {
+      x->decoded = detail::make_gzip_source(*x, x->what);
+      src = x->decoded.get();
+    }
+  }
+  x->reader.emplace(*src, opts_.max_body_size());
+  if (x->mp.complete()) x->finish(true);  // no body: the socket is free now
+  out.x_ = std::move(x);
+  co_return out;
+}
+
+task<response> client::exchange_whole(http::request r) {
+  streaming_response sr = co_await open_exchange(std::move(r));
+  response out;
+  out.body = co_await sr.body().read_all();
+  out.status = sr.status;
+  out.reason = std::move(sr.reason);
+  out.headers = std::move(sr.headers);
+  out.method = std::move(sr.method);
+  out.url = std::move(sr.url);
+  co_return out;
+}
+
+task<response> client::request(std::string method, std::string url, header_map headers, std::string body) {
+  return send(http::request(std::move(method), std::move(url), std::move(headers), std::move(body)));
 }
 
 task<response> client::send(http::request r) {
-  return request(std::move(r.method), std::move(r.target), std::move(r.headers), std::move(r.body));
+  std::string what = fmt::format("{} {}", r.method, r.target);
+  return under_timeout(opts_.timeout(), std::move(what), exchange_whole(std::move(r)));
+}
+
+task<streaming_response> client::stream(http::request r) {
+  std::string what = fmt::format("{} {}", r.method, r.target);
+  return under_timeout(opts_.timeout(), std::move(what), open_exchange(std::move(r)));
+}
+
+task<streaming_response> client::stream(std::string method, std::string url, header_map headers) {
+  return stream(http::request(std::move(method), std::move(url), std::move(headers)));
 }
 
 task<response> client::get(std::string url, header_map headers) {
@@ -325,6 +452,19 @@ task<response> client::get(std::string url, header_map headers) {
 
 task<response> client::post(std::string url, std::string body, header_map headers) {
   return request("POST", std::move(url), std::move(headers), std::move(body));
+}
+
+streaming_response::streaming_response() noexcept = default;
+streaming_response::streaming_response(streaming_response&&) noexcept = default;
+streaming_response& streaming_response::operator=(streaming_response&&) noexcept = default;
+streaming_response::~streaming_response() = default;
+
+void streaming_response::raise_for_status() const { detail::raise_for_status(status, reason, method, url); }
+
+body_reader& streaming_response::body() {
+  if (!x_)
+    throw std::logic_error("coring::http::streaming_response::body: this response is empty (moved from or default-made)");
+  return *x_->reader;
 }
 
 client& default_client() {

@@ -310,7 +310,8 @@ int message_parser::check_head() {
   if (has_te != parser_te || has_te != ((p_.flags & F_CHUNKED) != 0) || (lengths == 1) != parser_cl ||
       (lengths == 1 && p_.content_length != len))
     return reject(400, "ambiguous message framing");
-  if (req && lengths == 1 && len > max_body_)
+  if (lengths == 1) head_length_ = len;
+  if (req && lengths == 1 && len > max_body_ && !streaming_)
     return reject(413, fmt::format("body larger than the limit of {} bytes", max_body_));
   return 0;
 }
@@ -329,7 +330,7 @@ int message_parser::on_headers_complete(http_parser* p) {
 
 int message_parser::on_body(http_parser* p, const char* at, std::size_t n) {
   message_parser& m = self(p);
-  if (m.body_.size() + n > m.max_body_) return m.reject(413, fmt::format("body larger than the limit of {} bytes", m.max_body_));
+  if (!m.streaming_ && m.body_.size() + n > m.max_body_) return m.reject(413, fmt::format("body larger than the limit of {} bytes", m.max_body_));
   m.body_.append(at, n);
   return 0;
 }
@@ -393,6 +394,7 @@ message_parser::event message_parser::feed(const char* data, std::size_t n, std:
         reject(400, "ambiguous message framing");
         return event::error;
       }
+      if (streaming_ && !interim()) return event::head;
     } else {
       e = execute(data + used, n - used, parsed);
       used += parsed;
@@ -400,13 +402,13 @@ message_parser::event message_parser::feed(const char* data, std::size_t n, std:
     }
     if (e == event::message) {
       // An interim response (100 Continue, 103 Early Hints) is dropped: the real one follows.
-      const int st = static_cast<int>(p_.status_code);
-      if (p_.type == HTTP_RESPONSE && st >= 100 && st < 200 && st != 101) {
+      if (interim()) {
         reset_message();
         continue;
       }
       return e;
     }
+    if (streaming_) continue;
     if (want_continue_) {
       want_continue_ = false;
       return event::expect_continue;
@@ -426,8 +428,7 @@ message_parser::event message_parser::feed_eof() {
   std::size_t parsed = 0;
   static const char none = '\0';
   const event e = execute(&none, 0, parsed);
-  const int st = static_cast<int>(p_.status_code);
-  if (e == event::message && p_.type == HTTP_RESPONSE && st >= 100 && st < 200 && st != 101) {
+  if (e == event::message && interim()) {
     reject(400, "the connection closed after an interim (1xx) response");
     return event::error;
   }
@@ -436,6 +437,11 @@ message_parser::event message_parser::feed_eof() {
     return event::error;
   }
   return e;
+}
+
+bool message_parser::interim() const noexcept {
+  const int st = static_cast<int>(p_.status_code);
+  return p_.type == HTTP_RESPONSE && st >= 100 && st < 200 && st != 101;
 }
 
 void message_parser::reset_message() {
@@ -451,6 +457,7 @@ void message_parser::reset_message() {
   head_done_ = false;
   complete_ = false;
   want_continue_ = false;
+  head_length_.reset();
 }
 
 void message_parser::next_message() { reset_message(); }
@@ -502,15 +509,14 @@ const char* invalid_response(const response& r) noexcept {
   return nullptr;
 }
 
-std::string serialize_response(const response& r, bool head, bool keep, bool http10, std::string_view server_name,
-                               std::string_view date) {
+std::string serialize_head(const response& r, bool keep, bool http10, std::string_view server_name,
+                           std::string_view date, body_framing f) {
   std::string_view reason = r.reason;
   for (char c : reason)
     if (is_ctl(static_cast<unsigned char>(c))) reason = {};
   if (reason.empty()) reason = reason_phrase(r.status);
   std::string out;
-  const bool body = has_body(r.status);
-  out.reserve(128 + (body && !head ? r.body.size() : 0));
+  out.reserve(128);
   out += fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason);
   const auto add = [&](std::string_view name, std::string_view value) {
     out += name;
@@ -522,13 +528,33 @@ std::string serialize_response(const response& r, bool head, bool keep, bool htt
     if (!framing_field(name)) add(name, value);
   if (!server_name.empty() && !r.headers.contains("Server")) add("Server", server_name);
   if (!date.empty() && !r.headers.contains("Date")) add("Date", date);
-  if (body) add("Content-Length", std::to_string(r.body.size()));
+  if (has_body(r.status)) {
+    if (f.how == body_framing::length && f.size) add("Content-Length", std::to_string(*f.size));
+    if (f.how == body_framing::chunked) add("Transfer-Encoding", "chunked");
+  }
   if (!keep)
     add("Connection", "close");
   else if (http10)
     add("Connection", "keep-alive");
   out += "\r\n";
-  if (!head && body) out += r.body;
+  return out;
+}
+
+body_framing response_framing(const response& r, bool head, bool http10) noexcept {
+  if (!has_body(r.status)) return {body_framing::none, std::nullopt};
+  if (!r.body_stream) return {head ? body_framing::none : body_framing::length, r.body.size()};
+  if (r.body_length) return {head ? body_framing::none : body_framing::length, r.body_length};
+  if (head) return {body_framing::none, std::nullopt};
+  return {http10 ? body_framing::until_close : body_framing::chunked, std::nullopt};
+}
+
+std::string serialize_response(const response& r, bool head, bool keep, bool http10, std::string_view server_name,
+                               std::string_view date) {
+  body_framing f = response_framing(r, head, http10);
+  // HEAD announces the length the GET would have had.
+  if (head && has_body(r.status)) f = {body_framing::length, r.body_stream ? r.body_length : std::optional<std::uint64_t>(r.body.size())};
+  std::string out = serialize_head(r, keep, http10, server_name, date, f);
+  if (!head && has_body(r.status)) out += r.body;
   return out;
 }
 

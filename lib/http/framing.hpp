@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -86,6 +87,7 @@ class message_parser {
     message,          // a whole message is ready (take_request / take_response, then next_message)
     expect_continue,  // the request head asked for "Expect: 100-continue"; feed the rest after answering
     error,            // malformed input; see error_status() / error_text()
+    head,             // streaming mode: the head is complete (take_request / take_response); the body follows
   };
 
   message_parser(http_parser_type type, std::size_t max_body, head_limits lim = {});
@@ -105,6 +107,21 @@ class message_parser {
   response take_response();
 
   bool skip_body = false;  // responses to HEAD: the headers end the message
+
+  // Streaming mode (set before the first feed): feed() stops with event::head once a head
+  // is complete, body bytes collect in body_data() (the caller empties it with
+  // clear_body() between feeds, so it never holds more than one feed's worth), the body
+  // size limit is the caller's business, and Expect: 100-continue is reported by
+  // expects_continue() instead of event::expect_continue.
+  void set_streaming(bool on) noexcept { streaming_ = on; }
+  std::string_view body_data() const noexcept { return body_; }
+  void clear_body() noexcept { body_.clear(); }
+  // The current message is complete (its last body bytes may still be in body_data()).
+  bool complete() const noexcept { return complete_; }
+  // The request head asked for "Expect: 100-continue" (HTTP/1.1).
+  bool expects_continue() const noexcept { return want_continue_; }
+  // The framing the head announced: a Content-Length (nothing for chunked or EOF bodies).
+  std::optional<std::uint64_t> content_length() const noexcept { return head_length_; }
 
   // Some byte of the current message was seen.
   bool started() const noexcept { return scanner_.started(); }
@@ -137,6 +154,7 @@ class message_parser {
   event execute(const char* data, std::size_t n, std::size_t& parsed);
   event after_execute(std::size_t parsed, std::size_t n);
   void reset_message();
+  bool interim() const noexcept;  // a 1xx response other than 101
 
   http_parser p_;
   std::size_t max_body_;
@@ -146,12 +164,29 @@ class message_parser {
   header_map headers_;
   std::string field_, value_;
   bool in_value_ = false;
+  bool streaming_ = false;
+  std::optional<std::uint64_t> head_length_;
   bool head_done_ = false;
   bool complete_ = false;
   bool want_continue_ = false;
   int error_status_ = 0;
   std::string error_;
 };
+
+// How a body that follows a head is framed: nothing (HEAD, 204, 304, no body), a
+// Content-Length of `size`, chunked, or until the connection closes (HTTP/1.0 streams).
+struct body_framing {
+  enum kind { none, length, chunked, until_close } how;
+  std::optional<std::uint64_t> size;
+};
+
+// The framing the server gives `r` (to a HEAD request when `head`, to HTTP/1.0 when http10).
+body_framing response_framing(const response& r, bool head, bool http10) noexcept;
+
+// A response head (status line, the handler's fields but its framing ones, Server, Date,
+// the framing `f` announces, Connection), ending with the empty line.
+std::string serialize_head(const response& r, bool keep, bool http10, std::string_view server_name,
+                           std::string_view date, body_framing f);
 
 // Serializes a response the server sends. The server frames the body itself: the
 // handler's Content-Length / Transfer-Encoding / Connection fields are replaced, so a

@@ -10,7 +10,7 @@ mkdir -p "$out/obj"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Iinclude -Ilib/http -Wall -Wextra -Wno-unknown-attributes)
 objs=()
-for src in lib/http/framing.cpp lib/http/message.cpp tests/fuzz/socket_stub.cpp; do
+for src in lib/http/framing.cpp lib/http/headers.cpp lib/http/message.cpp tests/fuzz/socket_stub.cpp; do
   obj="$out/obj/$(basename "$src" .cpp).o"
   "$cxx" "${flags[@]}" -c "$src" -o "$obj"
   objs+=("$obj")

@@ -1,6 +1,6 @@
 // Layer 2 internals: the proactor loop (a ready queue of coroutine handles, completion
 // dispatch, the timer heap) and the thread's pointer to it. The loop knows coroutines and
-// CQEs, nothing of cancel scopes, tasks' names or task groups: what it resumes is a
+// CQEs, nothing of cancel scopes, tasks' names or structured concurrency: what it resumes is a
 // `schedulable` (layer 3's task_node derives from it).
 // Users never include this directly; awaitables in the public headers build on it.
 #pragma once

@@ -70,9 +70,7 @@ class ring {
     return n;
   }
 
-  unsigned setup_flags() const noexcept { return ring_.flags; }
   unsigned features() const noexcept { return ring_.features; }
-  bool registered_fd() const noexcept { return registered_; }
   int fd() const noexcept { return ring_.ring_fd; }
   const ring_counters& counters() const noexcept { return counters_; }
   std::string describe_flags() const;  // "SINGLE_ISSUER|DEFER_TASKRUN|... registered-fd"

@@ -1,6 +1,6 @@
 // Layers 3-4 internals: the task node (one logical task, what the loop resumes frames for)
 // and the cancel-scope tree (Trio's cancel status) that every suspension point consults.
-// Task groups (layer 5) build on these; nothing here knows of them.
+// Structured concurrency (layer 5) builds on these; nothing here knows of it.
 // Users never include this directly; awaitables in the public headers build on it.
 #pragma once
 
@@ -21,7 +21,7 @@ struct task_node;
 // A suspension that cancellation may cut short. `abort` must not resume the task itself:
 // it arranges for the task to be resumed later (submit an ASYNC_CANCEL, unlink from a wait
 // list and post to the ready queue, ...). Null `abort` means the wait ignores cancellation
-// (the join of a task group: cancellation reaches the children through the scope tree).
+// (joining children: cancellation reaches them through the scope tree).
 struct wait_hook {
   void (*abort)(wait_hook*) noexcept = nullptr;
   const char* what = "";
