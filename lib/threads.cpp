@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -109,6 +110,8 @@ void hub::attach(loop& l) {
     if (efd_ < 0) throw_errno(-errno, "coring::runtime: eventfd for a loop thread's wake-ups");
     arm_efd();
     quiet = 1;
+    // At most one bell per target per sleep of the target (post() clears its flag).
+    bells_due_.reserve(set_.size());
   } else {
     senders_.resize(set_.size());
     for (unsigned k = 0; k < set_.size(); ++k)
@@ -121,6 +124,7 @@ void hub::attach(loop& l) {
 void hub::detach() noexcept {
   if (!lp_) return;
   detaching_ = true;
+  flush_bells();
   // Every wake-up this loop sent must have come back before any ring of the runtime is
   // closed (its CQE names our record; the message names the target's).
   for (auto& s : senders_)
@@ -179,15 +183,25 @@ void hub::post(remote_item& m) noexcept {
 
 void hub::ring_bell(hub& target) noexcept {
   if (set_.mode() == wakeup::eventfd) {
-    ++wakeups_sent;
-    eventfd_signal(target.efd_);
+    // One write per target serves every flip of its flag before the flush; reserved for
+    // every thread in attach(), so this never allocates.
+    if (std::find(bells_due_.begin(), bells_due_.end(), &target) == bells_due_.end()) bells_due_.push_back(&target);
   } else {
     senders_[target.index_]->ring();
   }
 }
 
+void hub::flush_bells() noexcept {
+  for (hub* t : bells_due_) {
+    ++wakeups_sent;
+    eventfd_signal(t->efd_);
+  }
+  bells_due_.clear();
+}
+
 void hub::drain_fn(remote_hook* r) noexcept {
   auto* h = static_cast<hub*>(r);
+  if (!h->bells_due_.empty()) h->flush_bells();  // what the last turn posted
   if (!h->head_.load(std::memory_order_relaxed)) return;
   remote_item* l = h->head_.exchange(nullptr, std::memory_order_acquire);
   remote_item* fifo = nullptr;  // the stack is newest first: restore posting order
@@ -206,6 +220,7 @@ void hub::drain_fn(remote_hook* r) noexcept {
 
 bool hub::prepare_sleep_fn(remote_hook* r) noexcept {
   auto* h = static_cast<hub*>(r);
+  if (!h->bells_due_.empty()) h->flush_bells();  // never sleep on an unsent wake-up
   h->sleeping_.store(true, std::memory_order_seq_cst);
   if (h->head_.load(std::memory_order_seq_cst)) {
     h->sleeping_.store(false, std::memory_order_relaxed);

@@ -48,7 +48,7 @@ inline std::uint64_t user_data(completion* c, cqe_tag t) noexcept {
 }
 
 // Cross-thread hand-offs of a multi-thread runtime (detail/threads.hpp implements it). A
-// single-thread loop has none, so its iteration pays one predictable branch and no atomic.
+// single-thread loop has none, and its iteration is compiled without them (run_once<false>).
 struct remote_hook {
   void (*drain)(remote_hook*) noexcept;          // start of an iteration: run what was posted
   bool (*prepare_sleep)(remote_hook*) noexcept;  // before a wait; false: something arrived

@@ -79,6 +79,7 @@ class hub : public remote_hook {
   static void on_efd_read(request* r, const io_uring_cqe& cqe) noexcept;
   static void on_efd_settled(request* r) noexcept;
   void ring_bell(hub& target) noexcept;  // on the sender's thread
+  void flush_bells() noexcept;           // eventfd mode: the writes ring_bell deferred
   void arm_efd();
 
   thread_set& set_;
@@ -101,6 +102,9 @@ class hub : public remote_hook {
   std::uint64_t efd_buf_ = 0;
   bool detaching_ = false;
   std::vector<std::unique_ptr<bell_sender>> senders_;  // MSG_RING mode: one per target
+  // eventfd mode: targets to wake at the end of this turn (a MSG_RING waits for the turn's
+  // enter by itself), so a burst of hand-offs within one turn costs one write per target.
+  std::vector<hub*> bells_due_;
 };
 
 // The loop threads of one runtime: thread 0 is the one that made the runtime; the others
