@@ -8,9 +8,7 @@
 namespace coring {
 namespace {
 thread_local runtime_stats tl_last_stats;
-}  // namespace
 
-namespace {
 const runtime_options& checked(const runtime_options& opts) {
   if (opts.threads == 0 || opts.threads > 256)
     throw std::invalid_argument("coring::runtime_options::threads is " + std::to_string(opts.threads) +
@@ -50,9 +48,13 @@ runtime::~runtime() {
 void runtime::begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done) {
   node.name = "main";
   node.id = loop_.next_task_id();
+  queue_root(node, h);
+  loop_.run_until(done);
+}
+
+void runtime::queue_root(detail::task_node& node, std::coroutine_handle<> h) {
   node.enter(root_scope_);
   loop_.post(h, &node);
-  loop_.run_until(done);
 }
 
 void runtime::end_root(detail::task_node& node) noexcept {
@@ -62,15 +64,9 @@ void runtime::end_root(detail::task_node& node) noexcept {
 
 namespace detail::testing {
 
-void access::start_detached(runtime& rt, task_node& node, std::coroutine_handle<> h) {
-  node.enter(rt.root_scope_);
-  rt.loop_.post(h, &node);
-}
+void access::start_detached(runtime& rt, task_node& node, std::coroutine_handle<> h) { rt.queue_root(node, h); }
 
-void access::forget_detached(runtime& rt, task_node& node) noexcept {
-  rt.loop_.forget(node);
-  ilist<task_node, scope_tag>::erase(node);
-}
+void access::forget_detached(runtime& rt, task_node& node) noexcept { rt.end_root(node); }
 
 }  // namespace detail::testing
 

@@ -198,6 +198,9 @@ class runtime {
  private:
   friend struct detail::testing::access;
   void begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done);
+  // Puts `node` in the root scope and queues its frame (begin_root, and tests' seam).
+  void queue_root(detail::task_node& node, std::coroutine_handle<> h);
+  // Takes a root task out of the ready queue and the root scope.
   void end_root(detail::task_node& node) noexcept;
   detail::loop loop_;
   detail::scope_state root_scope_{nullptr, false};  // every root task runs in it
