@@ -9,7 +9,20 @@ namespace coring::detail {
 close_op::~close_op() {
   // A task tree destroyed while the close is in the kernel: the CQE still names us.
   if (!settle()) return;
-  if (!submitted_) close_fd_now(fd_);  // never awaited: do not leak the descriptor
+  if (!submitted_) {
+    // Never awaited: do not leak the descriptor. An SQE still queued may name it (a
+    // stream's write-behind send, which counted on this close being queued behind it), and
+    // the number must not be free for reuse before that SQE reaches the kernel.
+    loop* l = this_thread().lp;
+    if (l && l->uring().pending() > 0 && fd_ >= 0) {
+      try {
+        l->uring().enter(0, -1);
+      } catch (...) {
+        // a failing ring: the queued SQEs fail on their own
+      }
+    }
+    close_fd_now(fd_);
+  }
 }
 
 void close_op::await_suspend(std::coroutine_handle<> h) {

@@ -29,7 +29,17 @@ loop::loop(const runtime_options& opts) : ring_(opts.entries, opts.cq_entries) {
   virtual_now_ = std::chrono::steady_clock::now();
 }
 
-loop::~loop() { std::free(buf_); }
+loop::~loop() {
+  // Residents cancel and wait for their requests through this loop, so it must be the
+  // thread's current one while they do (the runtime has already restored the outer one).
+  if (!residents_.empty()) {
+    loop* const outer = this_thread().lp;
+    this_thread().lp = this;
+    while (loop_resident* r = residents_.pop_front()) r->on_loop_end(r);
+    this_thread().lp = outer;
+  }
+  std::free(buf_);
+}
 
 void loop::grow() {
   // realloc keeps the entries in place (large blocks move by mremap, without copying or
@@ -193,15 +203,19 @@ void loop::run_once(const bool& done) {
     jump_to_next_timer();
     return;
   }
-  // Batch mode: the sends queued in this turn complete during the submit, so waiting for
-  // their CQEs alone would return at once and cost a second enter for the next receive.
-  // Wait for them plus one more event, when something else is in flight to provide it,
-  // and never longer than the batch timeout.
+  // The sends queued in this turn usually complete during the submit, so waiting for their
+  // CQEs alone would return at once and cost a second enter for the next event. Quiet sends
+  // (write-behind: no task waits for them) are always waited for plus one more event; in
+  // batch mode so are the inline sends tasks wait for, at most wait_batch CQEs. Only when
+  // something else is in flight to provide that event, and never longer than the batch
+  // timeout: a send that does not complete inline would otherwise hold the wait past it.
   unsigned wait_nr = 1;
   bool batch_bound = false;
-  const unsigned inline_sends = ring_.inline_queued();
-  if (wait_batch_ > 1 && inline_sends > 0 && outstanding_ > inline_sends) {
-    wait_nr = inline_sends + 1 < wait_batch_ ? inline_sends + 1 : wait_batch_;
+  const unsigned quiet = ring_.quiet_queued();
+  const unsigned expected = quiet + (wait_batch_ > 1 ? ring_.inline_queued() : 0);
+  if (expected > 0 && outstanding_ > expected) {
+    wait_nr = expected + 1;
+    if (wait_batch_ > 1 && wait_nr > wait_batch_) wait_nr = wait_batch_;
     if (timeout_ns < 0 || timeout_ns > batch_timeout_ns_) {
       timeout_ns = batch_timeout_ns_;
       batch_bound = true;
@@ -211,10 +225,14 @@ void loop::run_once(const bool& done) {
   ring_.enter(wait_nr, timeout_ns);
   if (Remote) remote_->woke(remote_);
   const std::uint64_t cqes_before = ring_.counters().cqes;
+  const std::uint64_t quiet_before = quiet_reaped_;
   reap();
   // Fewer CQEs than waited for: the bound ended the wait (the enter itself reports success
-  // when it submitted something, so its result cannot tell).
-  if (batch_bound && ring_.counters().cqes - cqes_before < wait_nr) ++counters_.batch_timeouts;
+  // when it submitted something, so its result cannot tell). A task resumed late if one of
+  // the CQEs was its own: in batch mode any, in the default mode any but a quiet send's.
+  const std::uint64_t got = ring_.counters().cqes - cqes_before;
+  if (batch_bound && got < wait_nr && (wait_batch_ > 1 || got > quiet_reaped_ - quiet_before))
+    ++counters_.batch_timeouts;
   if (!timers_.empty() && count_ == 0) fire_timers(clock::now());
 }
 

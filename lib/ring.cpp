@@ -134,6 +134,7 @@ bool ring::enter(unsigned wait_nr, long long timeout_ns) {
   const unsigned to_submit = pending();
   flush_sq();
   inline_queued_ = 0;
+  quiet_queued_ = 0;
   unsigned flags = IORING_ENTER_GETEVENTS;
   int fd = ring_.ring_fd;
   if (registered_) {

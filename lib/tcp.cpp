@@ -274,10 +274,24 @@ std::size_t tcp_listener::queued() const noexcept { return st_ ? st_->ready.size
 
 tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
   if (this != &o) {
-    detail::close_fd_now(fd_);
+    detail::close_fd_now(release());
     fd_ = std::exchange(o.fd_, -1);
+    w_ = std::exchange(o.w_, nullptr);
   }
   return *this;
+}
+
+tcp_stream::~tcp_stream() { detail::close_fd_now(release()); }
+
+int tcp_stream::release() noexcept {
+  detail::stream_writer::release(std::exchange(w_, nullptr), true);
+  return std::exchange(fd_, -1);
+}
+
+detail::close_op tcp_stream::close() noexcept {
+  // The close SQE is queued behind a pending send, and the kernel takes SQEs in order.
+  detail::stream_writer::release(std::exchange(w_, nullptr), false);
+  return detail::close_op(std::exchange(fd_, -1));
 }
 
 task<tcp_stream> tcp_stream::connect(endpoint ep) {
@@ -317,7 +331,48 @@ task<void> tcp_stream::read_exact(std::span<std::byte> buf) {
   return read_exact(std::span<char>(reinterpret_cast<char*>(buf.data()), buf.size()));
 }
 
+namespace {
+// Writes that complete without suspending are cancellation points all the same.
+void throw_if_cancelled() {
+  if (detail::running_task()->cancelled()) throw cancelled{};
+}
+}  // namespace
+
+task<void> tcp_stream::flush() {
+  if (w_) {
+    if (w_->busy()) co_await w_->idle();
+    w_->check(fd_);
+  }
+  throw_if_cancelled();
+}
+
+task<std::size_t> tcp_stream::write_some(std::string_view data) {
+  co_await flush();
+  co_return co_await detail::send_op(fd_, data.data(), data.size(), 0);
+}
+
+task<std::size_t> tcp_stream::write_some(std::span<const std::byte> data) {
+  return write_some(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+}
+
+task<void> tcp_stream::shutdown(int how) {
+  co_await flush();
+  co_await detail::shutdown_op(fd_, how);
+}
+
 task<void> tcp_stream::write_all(std::string_view data) {
+  if (data.empty()) co_return;
+  if (data.size() <= detail::stream_writer::max_copy && fd_ >= 0) {
+    if (!w_) w_ = new detail::stream_writer(detail::current_loop());
+    // The previous write's send goes first, and its outcome is this write's to report
+    // (another task writing to the stream may have queued one again by the time we run).
+    while (w_->busy()) co_await w_->idle();
+    w_->check(fd_);
+    throw_if_cancelled();
+    w_->append(fd_, data);
+    co_return;
+  }
+  co_await flush();
   std::size_t sent = 0;
   while (sent < data.size()) {
     const std::size_t n = co_await detail::send_op(fd_, data.data() + sent, data.size() - sent, MSG_WAITALL);

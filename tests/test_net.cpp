@@ -274,10 +274,7 @@ TEST_CASE("net: read_some returns 0 after the peer shuts down its sending side")
 TEST_CASE("net: a reset peer gives ECONNRESET on read and EPIPE/ECONNRESET on write, no SIGPIPE") {
   coring::run([]() -> coring::task<> {
     auto l = coring::tcp_listener::bind("127.0.0.1", 0);
-    auto [c, s] = co_await connect_pair(l);
-    linger lg{1, 0};  // close with RST
-    REQUIRE(::setsockopt(s.native_handle(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
-    co_await s.close();
+    coring::tcp_stream c = co_await coring_test::reset_by_peer(l);
     char buf[8];
     int err = 0;
     try {

@@ -50,7 +50,10 @@ struct runtime_options {
   // Timeouts under the kernel's tick (about 4 ms) make the kernel reprogram its timer on
   // every enter, which costs more than it saves.
   unsigned wait_batch = 1;
-  // The bound of a batch-mode wait (real time, also under virtual_time).
+  // The bound of a batch-mode wait (real time, also under virtual_time). It also bounds the
+  // default mode's wait after queuing write-behind sends (tcp_stream::write_all), which
+  // waits for their completions plus one more event: a send that did not complete during
+  // the submit would otherwise hold that wait until a second event came.
   std::chrono::nanoseconds wait_batch_timeout = std::chrono::milliseconds(5);
   // Virtual time, for tests and simulations (Trio's MockClock with autojump, tokio's
   // start_paused). coring::clock::now() then reads this runtime's virtual clock, which

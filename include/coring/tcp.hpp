@@ -11,9 +11,11 @@
 // expected; using an empty (moved-from) listener is std::logic_error.
 //
 // Cancellation: every awaitable here is a cancellation point unless its comment says
-// otherwise. read_some, write_some, shutdown and connect's connect are single io_uring
-// operations: with_timeout links an IORING_OP_LINK_TIMEOUT to them (one extra SQE, no
-// extra system call), and a cancel that races a completed receive delivers the data.
+// otherwise. read_some and connect's connect are single io_uring operations: with_timeout
+// links an IORING_OP_LINK_TIMEOUT to them (one extra SQE, no extra system call), and a
+// cancel that races a completed receive delivers the data. Writes and shutdown first wait
+// for the stream's write-behind send (if one is in the kernel), so with_timeout bounds them
+// with a cancel scope.
 //
 // Example (examples/tcp_reuse_port.cpp):
 //   // Two listeners on one port (e.g. one per loop thread): the kernel spreads connections.
@@ -40,6 +42,7 @@
 #include "coring/detail/fd_ops.hpp"
 #include "coring/detail/ilist.hpp"
 #include "coring/detail/io_op.hpp"
+#include "coring/detail/stream_writer.hpp"
 #include "coring/endpoint.hpp"
 #include "coring/task.hpp"
 
@@ -127,6 +130,16 @@ class accept_op : public waiter, public hook<accept_tag> {
 // A connected TCP socket (TCP_NODELAY on). Move-only; the destructor closes the socket
 // with close(2) if close() was not awaited. Awaiting an operation of a closed or empty
 // stream fails with EBADF ("recv fd -1: Bad file descriptor").
+//
+// Write-behind: a write_all of at most 16 KiB is copied into a buffer the stream owns and
+// sent without the task waiting for the send, so a task that replies and then reads again
+// costs the loop one io_uring_enter per request (the send and the next receive go to the
+// kernel together). Writes made in the same loop turn join one send; a write that finds the
+// previous send still in the kernel (the socket buffer is full) waits for it, so at most
+// 16 KiB wait beyond the socket's own buffer. An error of a send that already returned is
+// reported by the stream's next write_all, write_some, flush or shutdown; flush() waits for
+// the bytes to be with the kernel and reports it. Before handing native_handle() to other
+// I/O on the socket (splice, sendfile, another library), await flush().
 // (Example: the header's, and examples/net_echo.cpp in net.hpp.)
 class tcp_stream {
  public:
@@ -135,12 +148,13 @@ class tcp_stream {
   // Adopts a connected socket descriptor (e.g. one passed from another thread or process);
   // the stream closes it.
   explicit tcp_stream(int fd) noexcept : fd_(fd) {}
-  // Moves the descriptor; the source becomes empty.
-  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  // Moves the descriptor and its unsent bytes; the source becomes empty.
+  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)), w_(std::exchange(o.w_, nullptr)) {}
   // Closes this stream's descriptor (close(2)) and takes the other's.
   tcp_stream& operator=(tcp_stream&& o) noexcept;
-  // Closes the descriptor with close(2) if it is still open.
-  ~tcp_stream() { detail::close_fd_now(fd_); }
+  // Closes the descriptor with close(2) if it is still open. Bytes written behind are
+  // handed to the kernel first and still leave (the send holds the socket open).
+  ~tcp_stream();
 
   // Connects to `host` (an IPv4/IPv6 literal or a host name, resolved on the blocking
   // pool) at `port`, trying each resolved address in turn.
@@ -175,41 +189,61 @@ class tcp_stream {
   task<void> read_exact(std::span<char> buf);
   task<void> read_exact(std::span<std::byte> buf);
 
-  // Sends at most data.size() bytes; returns how many. One IORING_OP_SEND.
+  // Sends at most data.size() bytes, after any bytes written behind; returns how many. One
+  // IORING_OP_SEND (after waiting for a write-behind send still in the kernel).
   // Cancellation: cancel-safe (returns what was sent). Errors: EPIPE / ECONNRESET when the
-  // peer is gone (never SIGPIPE).
+  // peer is gone (never SIGPIPE), or the error of an earlier write-behind send.
   //
   //   std::size_t sent = co_await s.write_some(reply);
-  detail::send_op_t write_some(std::string_view data) { return detail::send_op(fd_, data.data(), data.size(), 0); }
-  detail::send_op_t write_some(std::span<const std::byte> data) { return detail::send_op(fd_, data.data(), data.size(), 0); }
+  task<std::size_t> write_some(std::string_view data);
+  task<std::size_t> write_some(std::span<const std::byte> data);
 
-  // Sends all of `data` (MSG_WAITALL: usually one operation, looped on a short send).
-  // Cancellation: NOT cancel-safe: part of the data may have been sent. Errors: as
-  // write_some. The data must stay alive until the await finishes.
+  // Sends all of `data`. Up to 16 KiB it is copied and written behind (see the class
+  // comment): the await returns without waiting for the send, unless the previous send is
+  // still in the kernel. Larger data is sent from the caller's buffer (MSG_WAITALL: usually
+  // one operation, looped on a short send), which must stay alive until the await finishes.
+  // Cancellation: a cancellation point even when it does not suspend (a cancelled task sends
+  // nothing); NOT cancel-safe once sending began: part of the data may have been sent.
+  // Errors: as write_some; a write-behind send's own error surfaces at the next write,
+  // flush or shutdown.
   //
   //   co_await s.write_all("GET / HTTP/1.1\r\n\r\n");
   task<void> write_all(std::string_view data);
   task<void> write_all(std::span<const std::byte> data);
 
+  // Waits until every byte written so far is with the kernel (the write-behind send has
+  // completed) and reports its error. Returns at once when nothing is pending.
+  // Cancellation: a cancellation point; the pending send goes on.
+  // Errors: std::system_error of the failed send, e.g. "send 127.0.0.1:80: Broken pipe".
+  //
+  // Example (examples/tcp_flush.cpp):
+  //   co_await s.write_all("header");  // copied and written behind: returns at once
+  //   co_await s.flush();              // now with the kernel; a failed send would throw here
+  task<void> flush();
+
   // Shuts down one or both directions (SHUT_WR by default: the peer reads end-of-stream
-  // but can still send). One IORING_OP_SHUTDOWN; a cancellation point.
-  // Errors: std::system_error ENOTCONN when not connected. (Example: the header's.)
-  detail::shutdown_op_t shutdown(int how = SHUT_WR) { return detail::shutdown_op(fd_, how); }
+  // but can still send), after the bytes written behind are with the kernel. One
+  // IORING_OP_SHUTDOWN; a cancellation point.
+  // Errors: std::system_error ENOTCONN when not connected; a write-behind send's error.
+  // (Example: the header's.)
+  task<void> shutdown(int how = SHUT_WR);
 
   // Closes the socket with IORING_OP_CLOSE. Not a cancellation point: the socket is
   // always closed (a pending cancellation surfaces at the next suspension point).
   // Closing an already closed stream does nothing.
   //
   //   co_await s.close();
-  [[nodiscard]] detail::close_op close() noexcept { return detail::close_op(std::exchange(fd_, -1)); }
+  // Bytes written behind are submitted before the close and still leave.
+  [[nodiscard]] detail::close_op close() noexcept;
 
   // True until close() or release(). Never throws.
   bool is_open() const noexcept { return fd_ >= 0; }
   // The descriptor (-1 when closed), for setsockopt and the like; the stream still owns it.
   int native_handle() const noexcept { return fd_; }
   // Gives up ownership of the descriptor and returns it (-1 when closed); the caller must
-  // close it.
-  int release() noexcept { return std::exchange(fd_, -1); }
+  // close it. Bytes written behind are handed to the kernel first (they still leave, but
+  // await flush() before release() to learn their outcome).
+  int release() noexcept;
   // This end's address (getsockname). Errors: std::system_error "getsockname fd 7: ...".
   endpoint local_endpoint() const;
   // The peer's address (getpeername). Errors: std::system_error ENOTCONN "getpeername fd
@@ -220,6 +254,7 @@ class tcp_stream {
 
  private:
   int fd_ = -1;
+  detail::stream_writer* w_ = nullptr;  // write-behind, created by the first small write_all
 };
 
 // How tcp_listener::bind sets up its socket. A class with setters (not an aggregate), so

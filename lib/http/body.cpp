@@ -131,6 +131,13 @@ task<void> body_writer::write_file(const coring::file& f, std::uint64_t offset, 
   const std::string chunk_head = framing_ == framing::chunked ? fmt::format("{:x}\r\n", length) : std::string();
   co_await send(chunk_head);
   failed_ = true;  // until the whole file part is out
+  // The head may still be written behind (tcp_stream's write-behind): the splice below
+  // writes to the socket directly and must not overtake it.
+  if (timeout_.count() <= 0) {
+    co_await s_->flush();
+  } else if (!co_await move_on_at(detail::after(clock::now(), timeout_), s_->flush())) {
+    throw timeout_error("coring::http: the peer did not take the response head within the write timeout");
+  }
   pipe_fds p;
   std::uint64_t left = length;
   bool fallback = false;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "coring/clock.hpp"
+#include "coring/detail/ilist.hpp"
 #include "coring/detail/ring.hpp"
 
 namespace coring {
@@ -57,12 +58,23 @@ struct remote_hook {
   unsigned quiet = 0;  // the hook's own requests always in flight (an eventfd read)
 };
 
+// An object that may hold kernel requests beyond the life of its owner (a stream's
+// write-behind buffer): the loop lists it, and when the loop ends it calls `on_loop_end`
+// (with the loop current on the thread, so the object can cancel and wait for its requests)
+// before the ring goes.
+struct resident_tag {};
+struct loop_resident : hook<resident_tag> {
+  void (*on_loop_end)(loop_resident*) noexcept = nullptr;
+};
+
 struct loop_counters {
   std::uint64_t iterations = 0;
   std::uint64_t tasks = 0;
   std::uint64_t timers_fired = 0;
   // Batch-mode waits (wait_batch > 1) that ended by their bound instead of by the CQEs they
-  // waited for: each one is a task that resumed up to wait_batch_timeout late.
+  // waited for: each one is a task that resumed up to wait_batch_timeout late. In the
+  // default mode, the waits for quiet sends (write-behind) that ended by their bound while
+  // some other event was in (a send that did not complete during the submit).
   std::uint64_t batch_timeouts = 0;
 };
 
@@ -121,6 +133,12 @@ class loop {
   // operations torn down while the kernel still owns their memory.
   void drain(const std::uint16_t& pending);
 
+  // Lists `r` until it unlinks itself (its hook's destructor does).
+  void add_resident(loop_resident& r) noexcept { residents_.push_back(r); }
+  // A quiet send's CQE (ring::note_quiet) was reaped: the wait that counted it can tell
+  // whether only quiet sends came in when its bound ended it.
+  void quiet_send_done() noexcept { ++quiet_reaped_; }
+
   void set_remote(remote_hook* r) noexcept { remote_ = r; }
   remote_hook* remote() const noexcept { return remote_; }
 
@@ -158,6 +176,8 @@ class loop {
   unsigned wait_batch_ = 1;
   long long batch_timeout_ns_ = 5'000'000;
   remote_hook* remote_ = nullptr;
+  ilist<loop_resident, resident_tag> residents_;
+  std::uint64_t quiet_reaped_ = 0;
 };
 
 // The thread's runtime state: the loop that runs here, the unit whose frame it resumed

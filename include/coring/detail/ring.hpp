@@ -44,6 +44,14 @@ class ring {
   // so it always describes what the next enter will submit.
   void note_inline() noexcept { ++inline_queued_; }
   unsigned inline_queued() const noexcept { return inline_queued_; }
+  // Marks the SQE just queued as a "quiet" send: one that usually completes during the
+  // submit and that no task waits for (a stream's write-behind, detail/stream_writer.hpp).
+  // The loop's wait counts its CQE on top of the event it sleeps for instead of waking for
+  // it. unnote_quiet() takes the mark back when a task starts waiting for the send before it
+  // was submitted. Every enter clears the count, like inline_queued().
+  void note_quiet() noexcept { ++quiet_queued_; }
+  void unnote_quiet() noexcept { --quiet_queued_; }
+  unsigned quiet_queued() const noexcept { return quiet_queued_; }
 
   // One io_uring_enter: hands every queued SQE to the kernel and, when `wait_nr` > 0, waits
   // until that many CQEs are ready or `timeout_ns` (if >= 0) passes. Always asks the kernel
@@ -81,6 +89,7 @@ class ring {
   io_uring ring_{};
   bool registered_ = false;
   unsigned inline_queued_ = 0;
+  unsigned quiet_queued_ = 0;
   ring_counters counters_;
 };
 
