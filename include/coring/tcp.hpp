@@ -139,7 +139,8 @@ class accept_op : public waiter, public hook<accept_tag> {
 // 16 KiB wait beyond the socket's own buffer. An error of a send that already returned is
 // reported by the stream's next write_all, write_some, flush or shutdown; flush() waits for
 // the bytes to be with the kernel and reports it. Before handing native_handle() to other
-// I/O on the socket (splice, sendfile, another library), await flush().
+// I/O on the socket (splice, sendfile, another library), or the stream to another loop
+// thread, await flush(): the pending send belongs to this thread's ring.
 // (Example: the header's, and examples/net_echo.cpp in net.hpp.)
 class tcp_stream {
  public:
