@@ -23,10 +23,7 @@ child_base::child_base(group_state& g, std::string&& name_, const child_ops& o)
 
 child_base::~child_base() {
   if (!finished) detach();  // a finished child left the scope tree then
-  if (done_waiters) {
-    done_waiters->~wait_list();  // empty: each awaiter holds a handle, so a reference
-    frame_free(done_waiters, sizeof(wait_list));
-  }
+  pool_delete(done_waiters);  // empty: each awaiter holds a handle, so a reference
 }
 
 void child_base::cancel_alone() noexcept {
@@ -40,7 +37,7 @@ void child_base::cancel_alone() noexcept {
     // child itself, in no scope of its own yet) moves into it, so cancelling it reaches
     // the child's every scope and task, and no sibling.
     scope_state& gs = group->scope;
-    own_scope = new (frame_alloc(sizeof(scope_state))) scope_state(&gs, false);
+    own_scope = pool_new<scope_state>(&gs, false);
     if (scope == &gs) {
       enter(*own_scope);
     } else {
@@ -54,7 +51,7 @@ void child_base::cancel_alone() noexcept {
 }
 
 wait_list& child_base::awaiters() {
-  if (!done_waiters) done_waiters = new (frame_alloc(sizeof(wait_list))) wait_list;
+  if (!done_waiters) done_waiters = pool_new<wait_list>();
   return *done_waiters;
 }
 
@@ -63,9 +60,7 @@ void child_base::detach() noexcept {
   ilist<task_node, scope_tag>::erase(*this);
   if (own_scope) {
     // Empty now: the child's frames have left every scope they entered.
-    own_scope->~scope_state();
-    frame_free(own_scope, sizeof(scope_state));
-    own_scope = nullptr;
+    pool_delete(std::exchange(own_scope, nullptr));
   }
   finished = true;
 }

@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <utility>
 
 namespace coring::detail {
 
@@ -82,6 +84,28 @@ inline void frame_free(void* ptr, std::size_t size) noexcept {
     return;
   }
   frame_free_slow(ptr, size);
+}
+
+// An object of the runtime's own that few tasks need (a deadline timer, a task's name, the
+// awaiters of a handle) made in pool memory, where its size class is recycled like a
+// frame's. Throws what T's constructor or the allocation throws (the memory is returned
+// then). Free it with pool_delete, on the same thread.
+template <class T, class... Args>
+T* pool_new(Args&&... args) {
+  void* p = frame_alloc(sizeof(T));
+  try {
+    return ::new (p) T(std::forward<Args>(args)...);
+  } catch (...) {
+    frame_free(p, sizeof(T));
+    throw;
+  }
+}
+// Destroys and frees what pool_new made; null is ignored. Never throws.
+template <class T>
+void pool_delete(T* p) noexcept {
+  if (!p) return;
+  p->~T();
+  frame_free(p, sizeof(T));
 }
 
 // Frames currently allocated on this thread (live coroutine frames).

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "coring/detail/frame_allocator.hpp"
 #include "coring/detail/ilist.hpp"
@@ -82,19 +83,14 @@ class task_name {
   ~task_name() { reset(); }
   task_name& operator=(std::string s) {
     reset();
-    if (!s.empty()) p_ = new (frame_alloc(sizeof(std::string))) std::string(std::move(s));
+    if (!s.empty()) p_ = pool_new<std::string>(std::move(s));
     return *this;
   }
   bool empty() const noexcept { return p_ == nullptr; }
   const std::string& str() const noexcept { return *p_; }  // only when !empty()
 
  private:
-  void reset() noexcept {
-    if (!p_) return;
-    p_->~basic_string();
-    frame_free(p_, sizeof(std::string));
-    p_ = nullptr;
-  }
+  void reset() noexcept { pool_delete(std::exchange(p_, nullptr)); }
   std::string* p_ = nullptr;
 };
 
