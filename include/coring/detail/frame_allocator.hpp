@@ -14,10 +14,15 @@
 namespace coring::detail {
 
 struct frame_pools {
-  // 16 bytes, the allocation alignment: a coarser class would round a 216-byte task state
-  // up to 256 bytes, a sixth of the memory of a million live tasks.
+  // Class c holds blocks of c * 16 + 8 bytes (8, 24, 40, 56, ...; up to 2040). 16 is the
+  // allocation alignment: a coarser class would round a 120-byte task state up to 128 or
+  // more. The extra 8 is malloc's: it keeps an 8-byte size word before each block and
+  // rounds the whole chunk to 16, so a request of 16k + 8 bytes fills its chunk exactly,
+  // where one of 16k bytes wastes 8 of it (a 56-byte frame takes a 64-byte chunk, not 80).
   static constexpr std::size_t granule = 16;
-  static constexpr std::size_t classes = 128;  // up to 2 KiB
+  static constexpr std::size_t classes = 128;
+  static constexpr std::size_t class_of(std::size_t size) noexcept { return (size + 7) / granule; }
+  static constexpr std::size_t block_size(std::size_t c) noexcept { return c * granule + 8; }
   // The budget: freed frames (and task states, names, deadlines: everything allocated
   // here) are kept for reuse up to this many bytes per thread, enough for a burst of
   // 100,000 children without handing pages back to the kernel and faulting them in. What
@@ -29,10 +34,10 @@ struct frame_pools {
   // spawn_join_1m_kept_in_runtime; the loop's ready queue shrinks when it next goes idle).
   static constexpr std::size_t keep_bytes = std::size_t(64) << 20;
   static constexpr std::size_t trim_bytes = std::size_t(1) << 20;
-  // What malloc adds to each block (its header, rounded to its 16-byte alignment): counted
-  // in the budget, so the budget bounds the memory kept, not only the bytes handed out.
-  static constexpr std::size_t block_overhead = 16;
-  static constexpr std::size_t kept_size(std::size_t c) noexcept { return c * granule + block_overhead; }
+  // What malloc adds to each block (its size word): counted in the budget, so the budget
+  // bounds the memory kept, not only the bytes handed out.
+  static constexpr std::size_t block_overhead = 8;
+  static constexpr std::size_t kept_size(std::size_t c) noexcept { return block_size(c) + block_overhead; }
   struct free_block {
     free_block* next;
   };
@@ -59,7 +64,7 @@ void frame_free_slow(void* p, std::size_t size) noexcept;
 
 inline void* frame_alloc(std::size_t size) {
   frame_pools& p = this_thread_pools();
-  const std::size_t c = (size + frame_pools::granule - 1) / frame_pools::granule;
+  const std::size_t c = frame_pools::class_of(size);
   if (c < frame_pools::classes) {
     if (frame_pools::free_block* b = p.head[c]) {
       ++p.live;
@@ -73,7 +78,7 @@ inline void* frame_alloc(std::size_t size) {
 
 inline void frame_free(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
-  const std::size_t c = (size + frame_pools::granule - 1) / frame_pools::granule;
+  const std::size_t c = frame_pools::class_of(size);
   if (c < frame_pools::classes && p.reaper_registered &&
       p.kept_bytes + frame_pools::kept_size(c) <= frame_pools::keep_bytes) {
     --p.live;
