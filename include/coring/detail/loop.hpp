@@ -23,6 +23,9 @@ namespace coring::detail {
 // each (so a unit being destroyed can drop its entries) and tells the thread which one runs.
 struct schedulable {
   unsigned queued = 0;  // entries in the ready queue
+  // Not the loop's: the unit's own small state (a spawned task keeps its handle count and
+  // outcome flags here), in what would otherwise be padding before the unit's 8-byte members.
+  std::uint32_t unit_word = 0;
 };
 
 // A deadline in the loop's timer heap. A deadline of time_point::max() means "never" and is
