@@ -89,7 +89,8 @@ class loop {
   // hand-offs from other threads (their inbox is drained only by a turn). A yield may then
   // go on without suspending: the turn it saves could not have let anyone else in.
   bool nothing_else_to_do() const noexcept {
-    return remote_ == nullptr && count_ == 0 && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
+    // count_ first: when tasks take turns (the case a yield is for) it ends the test at once.
+    return count_ == 0 && remote_ == nullptr && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
            (outstanding_ == 0 || !ring_.has_deferred_work());
   }
   // An SQE whose single final CQE (one without IORING_CQE_F_MORE) the loop will wait for.
