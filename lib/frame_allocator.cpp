@@ -19,7 +19,7 @@ struct reaper {
         ::operator delete(static_cast<void*>(b));
       }
     }
-    p.kept_bytes = 0;
+    p.room = 0;
     p.reaper_registered = false;
   }
 };
@@ -40,6 +40,7 @@ void frame_free_slow(void* ptr, std::size_t size) noexcept {
     thread_local reaper r;  // first kept frame on this thread: free the lists at its exit
     (void)r;
     p.reaper_registered = true;
+    p.room = frame_pools::keep_bytes;  // the lists are empty: nothing was kept before
     frame_free(ptr, size);
     return;
   }

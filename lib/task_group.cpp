@@ -88,10 +88,25 @@ void child_base::end(promise_base& p, void (*take)(child_base*, promise_base&) n
     // cancels them next, but their wait is already complete).
     if (extras->done_waiters) extras->done_waiters->notify_all();
   }
-  group->child_finished(*this);
+  // The group's side, here too rather than in a call of its own.
+  group_state& g = *group;
+  ilist<child_base, child_tag>::erase(*this);
+  --g.live;
+  if (error) [[unlikely]] {
+    g.record(error, display_name());
+    if (!g.supervisor) g.fail();
+  }
+  drop_ref();  // may free this state: nothing below touches it
+  if (g.live == 0 && g.joiner) {
+    waiter* j = g.joiner;
+    g.joiner = nullptr;
+    j->wake();
+  }
 }
 
 // ---- groups ----
+
+void free_group_ref(group_ref* r) noexcept { delete r; }
 
 namespace {
 thread_local ilist<group_state, open_group_tag> open_groups;
@@ -157,21 +172,6 @@ void group_state::record(std::exception_ptr e, std::string task_name) {
   for (const exception_group::entry& x : errors)
     if (x.error == e) return;
   errors.push_back({std::move(e), std::move(task_name)});
-}
-
-void group_state::child_finished(child_base& c) noexcept {
-  ilist<child_base, child_tag>::erase(c);
-  --live;
-  if (c.error) [[unlikely]] {
-    record(c.error, c.display_name());
-    if (!supervisor) fail();
-  }
-  c.drop_ref();  // may free the child's state: nothing below touches it
-  if (live == 0 && joiner) {
-    waiter* j = joiner;
-    joiner = nullptr;
-    j->wake();
-  }
 }
 
 void group_state::finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost) {

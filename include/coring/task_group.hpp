@@ -104,7 +104,8 @@ struct child_base : finisher, task_node, hook<child_tag> {
   std::exception_ptr error;       // a failure (not a cancellation)
   child_extras* extras = nullptr;
 
-  child_base(group_state& g) noexcept : group(&g) { unit_word = one_ref; }
+  // Two references to start with: the group's, and the handle spawn returns.
+  child_base(group_state& g) noexcept : group(&g) { unit_word = 2 * one_ref; }
   ~child_base();
   // The spare word of the node: handles and the group (until the child finishes) counted
   // from bit 2, and the two outcome flags.
@@ -123,7 +124,8 @@ struct child_base : finisher, task_node, hook<child_tag> {
   // Cancels this child only (task_handle::cancel).
   void cancel_alone() noexcept;
   // The frame's final suspend: records the outcome (the value by `take`, null for void),
-  // destroys the frame and tells the group.
+  // destroys the frame, leaves the scope tree and the group (reporting a failure to it),
+  // drops the group's reference and wakes the group's joiner after the last child.
   void end(promise_base& p, void (*take)(child_base*, promise_base&) noexcept) noexcept;
   void detach() noexcept;
   static void* operator new(std::size_t n) { return frame_alloc(n); }
@@ -154,6 +156,11 @@ struct group_ref {
   group_state* g = nullptr;
   unsigned refs = 1;
 };
+
+// Frees a group_ref whose last reference went. Out of line on purpose: with the delete in
+// sight, g++ 12 (under ASan) takes two task_group copies sharing one ref for a use after
+// free and fails the build (-Wuse-after-free).
+void free_group_ref(group_ref* r) noexcept;
 
 // Every group open on this thread sits in one list, in the order opened: dump_tasks walks it
 // (the task tree below the loop knows nothing of groups).
@@ -195,7 +202,6 @@ struct group_state : hook<open_group_tag> {
   }
   // Names a child not yet adopted; on failure (std::bad_alloc) destroys it and rethrows.
   static void name_child(child_base& c, name_arg&& name);
-  void child_finished(child_base& c) noexcept;
   void fail() noexcept;  // first failure: cancel everything inside
   // Adds an error to the report unless it is there already: an exception a child raised
   // before started() is also rethrown by tg.start() and may leave the body or a sibling.
@@ -264,6 +270,9 @@ class task_handle {
  public:
   task_handle() = default;
   explicit task_handle(detail::child_state<T>* s) noexcept : s_(s) { s_->add_ref(); }
+  // Takes over the reference a new child state starts with for it (spawn's handle).
+  struct adopt_t {};
+  task_handle(detail::child_state<T>* s, adopt_t) noexcept : s_(s) {}
   task_handle(const task_handle& o) noexcept : s_(o.s_) {
     if (s_) s_->add_ref();
   }
@@ -422,7 +431,7 @@ class task_group {
     return *this;
   }
   ~task_group() {
-    if (--r_->refs == 0) delete r_;
+    if (--r_->refs == 0) detail::free_group_ref(r_);
   }
 
   // Starts `work` as a child of this group, named `name` (default "task-<id>"). `work` is
@@ -546,7 +555,7 @@ class task_group {
     auto* c = new detail::child_state<T>(*g);
     g->adopt(*c, t.handle(), t.handle().promise(), name);  // on failure, frees c; t frees the frame
     (void)t.release();
-    return task_handle<T>(c);
+    return task_handle<T>(c, typename task_handle<T>::adopt_t{});
   }
   detail::group_ref* r_;
 };

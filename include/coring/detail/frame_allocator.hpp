@@ -41,12 +41,15 @@ struct frame_pools {
   struct free_block {
     free_block* next;
   };
-  // `live` and `kept_bytes` are kept apart on purpose: side by side, g++ updates them with
-  // one 16-byte load/store on allocation, which stalls on the two 8-byte stores of the
-  // last free (store forwarding fails) and costs a third of a child await.
+  // `live` and `room` are kept apart on purpose: side by side, g++ updates them with one
+  // 16-byte load/store on allocation, which stalls on the two 8-byte stores of the last
+  // free (store forwarding fails) and costs a third of a child await.
   std::uint64_t live;
   free_block* head[classes];
-  std::size_t kept_bytes;
+  // What the lists may still take: keep_bytes minus the kept_size of what they hold. 0
+  // until the thread's reaper is registered (nothing is kept that thread exit would not
+  // free), so a free tests one number for both.
+  std::size_t room;
   std::uint64_t peak_live;     // highest `live` since the last trim
   std::size_t untrimmed;       // bytes given back to malloc since the last trim
   bool reaper_registered;
@@ -69,7 +72,7 @@ inline void* frame_alloc(std::size_t size) {
     if (frame_pools::free_block* b = p.head[c]) {
       ++p.live;
       p.head[c] = b->next;
-      p.kept_bytes -= frame_pools::kept_size(c);
+      p.room += frame_pools::kept_size(c);
       return b;
     }
   }
@@ -79,13 +82,12 @@ inline void* frame_alloc(std::size_t size) {
 inline void frame_free(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
   const std::size_t c = frame_pools::class_of(size);
-  if (c < frame_pools::classes && p.reaper_registered &&
-      p.kept_bytes + frame_pools::kept_size(c) <= frame_pools::keep_bytes) {
+  if (c < frame_pools::classes && p.room >= frame_pools::kept_size(c)) {
     --p.live;
     auto* b = static_cast<frame_pools::free_block*>(ptr);
     b->next = p.head[c];
     p.head[c] = b;
-    p.kept_bytes += frame_pools::kept_size(c);
+    p.room -= frame_pools::kept_size(c);
     return;
   }
   frame_free_slow(ptr, size);
