@@ -149,10 +149,6 @@ void loop::reap() {
   });
 }
 
-namespace {
-constexpr std::size_t prefetch_ahead = 4;
-}  // namespace
-
 template <bool Remote>
 void loop::run_once(const bool& done) {
   ++counters_.iterations;
@@ -162,14 +158,6 @@ void loop::run_once(const bool& done) {
   for (std::size_t n = count_; n > 0; --n) {
     entry e = buf_[head_];
     head_ = (head_ + 1) & (cap_ - 1);
-    // Thousands of ready tasks are spread over more memory than the caches hold: ask for
-    // the frame and the unit a few entries ahead now, so their first touch (the frame's
-    // resume pointer, the unit's counter) does not stall the loop on each one.
-    if (n > prefetch_ahead) {
-      const entry& ahead = buf_[(head_ + prefetch_ahead - 1) & (cap_ - 1)];
-      __builtin_prefetch(ahead.h.address());
-      __builtin_prefetch(ahead.unit);
-    }
     --count_;
     --e.unit->queued;
     this_thread().current = e.unit;
