@@ -41,10 +41,7 @@ scope_state::scope_state(scope_state* p, bool shielded) noexcept : parent(p), sh
 scope_state::~scope_state() {
   if (deadline) {
     if (deadline->armed()) current_loop().remove_timer(*deadline);
-    if (deadline_owned) {
-      deadline->~deadline_timer();
-      frame_free(deadline, sizeof(deadline_timer));
-    }
+    if (deadline_owned) pool_delete(deadline);
   }
   if (!tasks.empty() || !children.empty()) {
     // A scope must be left by every task and nested scope before it dies; anything else
@@ -71,7 +68,7 @@ void scope_state::deadline_fired(timer_entry* t) noexcept { static_cast<deadline
 void scope_state::set_deadline(time_point when) {
   loop& l = current_loop();
   if (!deadline) {
-    lend_deadline(*new (frame_alloc(sizeof(deadline_timer))) deadline_timer);
+    lend_deadline(*pool_new<deadline_timer>());
     deadline_owned = true;
   }
   l.remove_timer(*deadline);

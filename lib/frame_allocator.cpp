@@ -19,7 +19,7 @@ struct reaper {
         ::operator delete(static_cast<void*>(b));
       }
     }
-    p.kept_bytes = 0;
+    p.room = 0;
     p.reaper_registered = false;
   }
 };
@@ -29,17 +29,18 @@ struct reaper {
 void* frame_alloc_slow(std::size_t size) {
   frame_pools& p = this_thread_pools();
   if (++p.live > p.peak_live) p.peak_live = p.live;
-  const std::size_t c = (size + frame_pools::granule - 1) / frame_pools::granule;
-  return ::operator new(c < frame_pools::classes ? c * frame_pools::granule : size);
+  const std::size_t c = frame_pools::class_of(size);
+  return ::operator new(c < frame_pools::classes ? frame_pools::block_size(c) : size);
 }
 
 void frame_free_slow(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
-  const std::size_t c = (size + frame_pools::granule - 1) / frame_pools::granule;
+  const std::size_t c = frame_pools::class_of(size);
   if (c < frame_pools::classes && !p.reaper_registered) {
     thread_local reaper r;  // first kept frame on this thread: free the lists at its exit
     (void)r;
     p.reaper_registered = true;
+    p.room = frame_pools::keep_bytes;  // the lists are empty: nothing was kept before
     frame_free(ptr, size);
     return;
   }

@@ -12,21 +12,17 @@ namespace coring::detail {
 
 // ---- children ----
 
-child_base::child_base(group_state& g, std::string&& name_, const child_ops& o)
-    : group(&g), ops(&o) {
-  loop& l = current_loop();
-  id = l.next_task_id();
-  if (!name_.empty()) name = std::move(name_);
-  parent = &g.owner;
-  enter(g.scope);
+child_base::~child_base() {
+  if (!finished()) detach();  // a finished child left the scope tree then
+  if (extras) {
+    pool_delete(extras->done_waiters);  // empty: each awaiter holds a handle, so a reference
+    pool_delete(extras);
+  }
 }
 
-child_base::~child_base() {
-  if (!finished) detach();  // a finished child left the scope tree then
-  if (done_waiters) {
-    done_waiters->~wait_list();  // empty: each awaiter holds a handle, so a reference
-    frame_free(done_waiters, sizeof(wait_list));
-  }
+child_extras& child_base::more() {
+  if (!extras) extras = pool_new<child_extras>();
+  return *extras;
 }
 
 void child_base::cancel_alone() noexcept {
@@ -34,13 +30,14 @@ void child_base::cancel_alone() noexcept {
   // becomes uncancelled). This is also the case while a cancellation is being propagated
   // through the group's scope (an abort hook cancelling a child, as tg.start's does): its
   // lists are being walked then and must not change.
-  if (finished || group->scope.effective) return;
+  if (finished() || group->scope.effective) return;
+  scope_state*& own_scope = more().own_scope;
   if (!own_scope) {
     // Slide a scope of its own in below the group's: the child's outermost scope (or the
     // child itself, in no scope of its own yet) moves into it, so cancelling it reaches
     // the child's every scope and task, and no sibling.
     scope_state& gs = group->scope;
-    own_scope = new (frame_alloc(sizeof(scope_state))) scope_state(&gs, false);
+    own_scope = pool_new<scope_state>(&gs, false);
     if (scope == &gs) {
       enter(*own_scope);
     } else {
@@ -54,47 +51,62 @@ void child_base::cancel_alone() noexcept {
 }
 
 wait_list& child_base::awaiters() {
-  if (!done_waiters) done_waiters = new (frame_alloc(sizeof(wait_list))) wait_list;
-  return *done_waiters;
+  wait_list*& w = more().done_waiters;
+  if (!w) w = pool_new<wait_list>();
+  return *w;
 }
 
 void child_base::detach() noexcept {
   // Handles may keep this state long after the group is gone: leave the scope tree now.
   ilist<task_node, scope_tag>::erase(*this);
-  if (own_scope) {
-    // Empty now: the child's frames have left every scope they entered.
-    own_scope->~scope_state();
-    frame_free(own_scope, sizeof(scope_state));
-    own_scope = nullptr;
-  }
-  finished = true;
+  // Empty now: the child's frames have left every scope they entered.
+  if (extras) pool_delete(std::exchange(extras->own_scope, nullptr));
+  unit_word |= finished_bit;
 }
 
-void child_base::on_done(void* self) noexcept {
-  auto* c = static_cast<child_base*>(self);
-  if (std::exception_ptr e = c->promise->error) {
+void child_base::end(promise_base& p, void (*take)(child_base*, promise_base&) noexcept) noexcept {
+  if (p.error) [[unlikely]] {
     try {
-      std::rethrow_exception(e);
+      std::rethrow_exception(p.error);
     } catch (const coring::cancelled&) {
-      c->was_cancelled = true;
+      unit_word |= cancelled_bit;
     } catch (...) {
-      c->error = e;
+      error = p.error;
     }
-  } else if (c->ops->take_value) {
-    c->ops->take_value(c);
+  } else if (take) {
+    take(this, p);
   }
   // Called from the frame's final suspend: the frame is suspended and may be destroyed.
-  c->frame.destroy();
-  c->frame = {};
-  c->promise = nullptr;
-  c->detach();
-  // Awaiters of the handle learn the outcome before the group reacts to it (a failure
-  // cancels them next, but their wait is already complete).
-  if (c->done_waiters) c->done_waiters->notify_all();
-  c->group->child_finished(*c);
+  frame.destroy();
+  frame = {};
+  // What detach() does, written out: this runs once per spawned task.
+  ilist<task_node, scope_tag>::erase(*this);
+  unit_word |= finished_bit;
+  if (extras) [[unlikely]] {
+    pool_delete(std::exchange(extras->own_scope, nullptr));  // empty: the frames left it
+    // Awaiters of the handle learn the outcome before the group reacts to it (a failure
+    // cancels them next, but their wait is already complete).
+    if (extras->done_waiters) extras->done_waiters->notify_all();
+  }
+  // The group's side, here too rather than in a call of its own.
+  group_state& g = *group;
+  ilist<child_base, child_tag>::erase(*this);
+  --g.live;
+  if (error) [[unlikely]] {
+    g.record(error, display_name());
+    if (!g.supervisor) g.fail();
+  }
+  drop_ref();  // may free this state: nothing below touches it
+  if (g.live == 0 && g.joiner) {
+    waiter* j = g.joiner;
+    g.joiner = nullptr;
+    j->wake();
+  }
 }
 
 // ---- groups ----
+
+void free_group_ref(group_ref* r) noexcept { delete r; }
 
 namespace {
 thread_local ilist<group_state, open_group_tag> open_groups;
@@ -120,12 +132,11 @@ group_state::~group_state() {
     if (c->frame) {
       c->frame.destroy();
       c->frame = {};
-      c->promise = nullptr;
     }
     // Destroying the frame may drain its I/O, whose CQEs can post this task again.
     l.forget(*c);
     c->detach();
-    c->was_cancelled = true;
+    c->unit_word |= child_base::cancelled_bit;
     --live;
     c->drop_ref();
   }
@@ -136,21 +147,20 @@ group_state::~group_state() {
   }
 }
 
-void group_state::check_can_spawn() const {
-  if (aborting)
-    throw std::logic_error(
+void group_state::refuse_spawn() const {
+  throw std::logic_error(
         "coring::task_group::spawn: the task group is cancelling (a child failed or cancel() was "
         "called), so the task was not started; spawn before that or in a new group");
 }
 
-void group_state::adopt(child_base& c, std::coroutine_handle<> h, promise_base& p) {
-  p.on_done = &child_base::on_done;
-  p.owner = &c;
-  c.frame = h;
-  c.promise = &p;
-  children.push_back(c);
-  ++live;
-  current_loop().post(h, &c);
+void group_state::name_child(child_base& c, name_arg&& name) {
+  try {
+    std::move(name).apply(c.name);
+  } catch (...) {
+    c.unit_word |= child_base::finished_bit;  // never entered the scope tree
+    c.destroy();
+    throw;
+  }
 }
 
 void group_state::fail() noexcept {
@@ -162,21 +172,6 @@ void group_state::record(std::exception_ptr e, std::string task_name) {
   for (const exception_group::entry& x : errors)
     if (x.error == e) return;
   errors.push_back({std::move(e), std::move(task_name)});
-}
-
-void group_state::child_finished(child_base& c) noexcept {
-  ilist<child_base, child_tag>::erase(c);
-  --live;
-  if (c.error) {
-    record(c.error, c.display_name());
-    if (!supervisor) fail();
-  }
-  c.drop_ref();
-  if (live == 0 && joiner) {
-    waiter* j = joiner;
-    joiner = nullptr;
-    j->wake();
-  }
 }
 
 void group_state::finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost) {

@@ -85,14 +85,12 @@ void remote_call::on_start(remote_item* m) noexcept {
     c->child_finished();
     return;
   }
-  c->promise_->on_done = &on_child_done;
   c->promise_->owner = c;
   l.post(c->frame_, &c->child_);
 }
 
-// B: the child's final suspend.
-void remote_call::on_child_done(void* self) noexcept {
-  auto* c = static_cast<remote_call*>(self);
+void remote_call::task_ended(promise_base&) noexcept {
+  remote_call* c = this;
   if (c->promise_->error)
     c->error_ = c->promise_->error;
   else

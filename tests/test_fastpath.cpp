@@ -14,13 +14,16 @@
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
+#include <coring/detail/frame_allocator.hpp>
 #include <coring/detail/loop.hpp>
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support.hpp"
 
@@ -254,5 +257,97 @@ TEST_CASE("fastpath: a checkpoint with nothing else to do goes on at once, and s
     });
     CHECK(read_done);
     CHECK(spins < 1'000'000);
+  }());
+}
+
+TEST_CASE("fastpath: a frame-pool block holds every byte asked for, and sizes that fill one malloc chunk share it") {
+  namespace d = coring::detail;
+  // Classes are 16k + 8 bytes (frame_allocator.hpp): 41..56 is one class, 57 the next.
+  void* a = d::frame_alloc(41);
+  std::memset(a, 0xab, 41);
+  d::frame_free(a, 41);
+  void* b = d::frame_alloc(56);  // the block 41 left: a 56-byte object fits it
+  CHECK(b == a);
+  std::memset(b, 0xcd, 56);
+  d::frame_free(b, 56);
+  void* c = d::frame_alloc(57);  // one byte more is the next class
+  CHECK(c != a);
+  std::memset(c, 0xef, 57);
+  d::frame_free(c, 57);
+  // Every size up to the largest class, written end to end (the sanitizer build checks the
+  // bounds), comes back from its class's list on the next request of the same size.
+  for (std::size_t n = 1; n <= 2040; ++n) {
+    void* p = d::frame_alloc(n);
+    std::memset(p, 0x5a, n);
+    d::frame_free(p, n);
+    void* q = d::frame_alloc(n);
+    CHECK(q == p);
+    d::frame_free(q, n);
+  }
+}
+
+TEST_CASE("fastpath: a spawn names its child without allocating for no name or a literal, and copies any other name") {
+  coring::run([]() -> coring::task<> {
+    namespace d = coring::detail;
+    coring::task_handle<int> plain, literal, copied, buffered;
+    std::uint64_t for_plain = 0, for_literal = 0, for_copied = 0;
+    std::string plain_name;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      auto one = []() -> coring::task<int> { co_return 1; };
+      // Each spawn makes the frame and the child's state; a copied name is one block more.
+      std::uint64_t before = d::frames_live();
+      plain = tg.spawn(one());
+      for_plain = d::frames_live() - before;
+      before = d::frames_live();
+      literal = tg.spawn(one(), "literal-name");
+      for_literal = d::frames_live() - before;
+      std::string s = "copied-name";
+      before = d::frames_live();
+      copied = tg.spawn(one(), s);
+      for_copied = d::frames_live() - before;
+      char buf[16] = "buffer-name";
+      buffered = tg.spawn(one(), buf);
+      buf[0] = 'X';  // the child has its own copy
+      s[0] = 'X';
+      plain_name = plain.name();
+      co_return;
+    });
+    CHECK(for_plain == 2);
+    CHECK(for_literal == 2);
+    CHECK(for_copied == 3);
+    CHECK(plain_name.rfind("task-", 0) == 0);
+    CHECK(plain.name() == plain_name);
+    CHECK(literal.name() == "literal-name");
+    CHECK(copied.name() == "copied-name");
+    CHECK(buffered.name() == "buffer-name");
+    CHECK(literal.result() + copied.result() + buffered.result() + plain.result() == 4);
+  }());
+}
+
+TEST_CASE("fastpath: a handle shared by many copies keeps the child's outcome until the last copy goes") {
+  coring::run([]() -> coring::task<> {
+    std::vector<coring::task_handle<std::string>> copies;
+    coring::task_handle<void> failed;
+    try {
+      co_await coring::with_supervisor([&](coring::task_group& tg) -> coring::task<> {
+        auto h = tg.spawn([]() -> coring::task<std::string> { co_return std::string(100, 'x'); }());
+        for (int i = 0; i < 1000; ++i) copies.push_back(h);
+        failed = tg.spawn([]() -> coring::task<> {
+          co_await coring::checkpoint();
+          throw std::runtime_error("boom");
+        }());
+        co_return;
+      });
+    } catch (const coring::exception_group& eg) {
+      CHECK(eg.size() == 1);
+    }
+    CHECK(failed.done());
+    CHECK_FALSE(failed.cancelled());
+    CHECK(failed.exception() != nullptr);
+    while (copies.size() > 1) {
+      copies.pop_back();
+      REQUIRE(copies.back().done());
+    }
+    CHECK(copies.back().result() == std::string(100, 'x'));
   }());
 }

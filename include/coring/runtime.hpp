@@ -223,8 +223,12 @@ T runtime::run(task<T> t) {
   } guard{this, &node};
   task<T> main = std::move(t);  // destroyed before `node`: its frames refer to the node
   auto h = main.handle();
-  h.promise().on_done = [](void* p) noexcept { *static_cast<bool*>(p) = true; };
-  h.promise().owner = &done;
+  struct end_flag final : detail::finisher {
+    bool& done;
+    explicit end_flag(bool& d) noexcept : done(d) {}
+    void task_ended(detail::promise_base&) noexcept override { done = true; }
+  } flag(done);
+  h.promise().owner = &flag;
   begin_root(node, h, done);
   return h.promise().take();
 }

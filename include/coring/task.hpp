@@ -44,12 +44,24 @@ namespace detail {
 // Throws std::logic_error(what): misuse of a task (kept out of line).
 [[noreturn]] void misused_task(const char* what);
 
+struct promise_base;
+
+// Who learns that a task nobody awaits (a spawned child, run()'s main task, a call on
+// another thread) has ended: told from the frame's final suspend, instead of resuming a
+// continuation. It may destroy the frame. One pointer in the promise (a spawned child's
+// state is its own finisher), where a function and a context pointer took two: every frame
+// carries it.
+struct finisher {
+  virtual void task_ended(promise_base& p) noexcept = 0;
+
+ protected:
+  finisher() = default;
+  ~finisher() = default;
+};
+
 struct promise_base {
   std::coroutine_handle<> continuation;
-  // For tasks that nobody awaits (spawned children, run()'s main task): called at the end
-  // instead of resuming a continuation. It may destroy the frame.
-  void (*on_done)(void* owner) noexcept = nullptr;
-  void* owner = nullptr;
+  finisher* owner = nullptr;
   std::exception_ptr error;
 
   static void* operator new(std::size_t n) { return frame_alloc(n); }
@@ -62,7 +74,7 @@ struct promise_base {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       promise_base& p = h.promise();
       if (p.continuation) return p.continuation;
-      if (p.on_done) p.on_done(p.owner);
+      if (p.owner) p.owner->task_ended(p);
       return std::noop_coroutine();
     }
     void await_resume() const noexcept {}

@@ -20,11 +20,13 @@
 // for all or the first success: gather.hpp.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -46,45 +48,85 @@ namespace detail {
 struct child_tag {};
 struct group_state;
 
-// What differs by the child's result type: one table per T, so a child holds one pointer.
-struct child_base;
-struct child_ops {
-  void (*take_value)(child_base*) noexcept;  // moves the value out of the finished frame (null: void)
-  void (*destroy)(child_base*) noexcept;     // deletes the child_state<T>
+// The name given to spawn: a string literal (or any array of static storage known at
+// compile time) is kept as a pointer, with nothing copied or allocated; anything else
+// (std::string, std::string_view, a char pointer or buffer) is copied. A local const char
+// array cannot be told from a literal by its type and is refused at compile time (its
+// address is not a constant); pass std::string(buf) for it.
+class name_arg {
+ public:
+  name_arg() = default;
+  template <std::size_t N>
+  consteval name_arg(const char (&literal)[N]) noexcept : literal_(literal) {}
+  template <std::size_t N>
+  name_arg(char (&buffer)[N]) : owned_(std::in_place, buffer) {}
+  template <class P>
+    requires std::same_as<P, const char*> || std::same_as<P, char*>
+  name_arg(P s) : owned_(std::in_place, s) {}
+  name_arg(std::string s) noexcept : owned_(std::move(s)) {}
+  name_arg(std::string_view s) : owned_(std::in_place, s) {}
+
+  // Gives the name to `n`. Errors: std::bad_alloc (a copied name is moved to the pool).
+  void apply(task_name& n) && {
+    if (literal_)
+      n.set_static(literal_);
+    else if (owned_ && !owned_->empty())
+      n = std::move(*owned_);
+  }
+
+ private:
+  const char* literal_ = nullptr;
+  std::optional<std::string> owned_;
 };
 
-// A spawned task: its node, its frame until it finishes, and its outcome after. Shared by
-// the group and the handles. Every spawn makes one, so its size is the memory of a live
-// task beside the frame: what few tasks use (a name, awaiters of the handle, a scope of its
-// own for cancelling it alone) is allocated when first used.
-struct child_base : task_node, hook<child_tag> {
+// What few children need, made on first use: a scope of its own for cancelling it alone,
+// and the tasks blocked in `co_await handle`.
+struct child_extras {
   // The child's own cancel scope, between the group's scope and the scopes the child
   // entered: made by the first cancel() through a handle (until then the child runs in the
   // group's scope directly, which cancels it the same way).
   scope_state* own_scope = nullptr;
-  group_state* group;
-  std::coroutine_handle<> frame;
-  promise_base* promise = nullptr;
-  std::exception_ptr error;
-  const child_ops* ops;
   // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
   // group reacts to its outcome: an awaiter learns the child's own result even when that
   // result is a failure that is about to cancel the awaiter. Made by the first awaiter.
   wait_list* done_waiters = nullptr;
-  unsigned refs = 1;  // the group's, until the child finishes
-  bool finished = false;
-  bool was_cancelled = false;
+};
 
-  child_base(group_state& g, std::string&& name_, const child_ops& o);
+// A spawned task: its node, its frame until it finishes, and its outcome after. Shared by
+// the group and the handles. Every spawn makes one, so its size is the memory of a live
+// task beside the frame (120 bytes, which fills a malloc chunk of 128: see frame_pools):
+// what few tasks use (a name, awaiters of the handle, a scope of its own for cancelling it
+// alone) is allocated when first used, the handle count and outcome flags sit in the
+// node's spare word, and the frame's promise is reached through the frame's end.
+struct child_base : finisher, task_node, hook<child_tag> {
+  group_state* group;
+  std::coroutine_handle<> frame;  // until the child finishes
+  std::exception_ptr error;       // a failure (not a cancellation)
+  child_extras* extras = nullptr;
+
+  // Two references to start with: the group's, and the handle spawn returns.
+  child_base(group_state& g) noexcept : group(&g) { unit_word = 2 * one_ref; }
   ~child_base();
-  void add_ref() noexcept { ++refs; }
+  // The spare word of the node: handles and the group (until the child finishes) counted
+  // from bit 2, and the two outcome flags.
+  static constexpr std::uint32_t finished_bit = 1, cancelled_bit = 2, one_ref = 4;
+  bool finished() const noexcept { return unit_word & finished_bit; }
+  bool was_cancelled() const noexcept { return unit_word & cancelled_bit; }
+  std::uint32_t refs() const noexcept { return unit_word / one_ref; }
+  void add_ref() noexcept { unit_word += one_ref; }
   void drop_ref() noexcept {
-    if (--refs == 0) ops->destroy(this);
+    unit_word -= one_ref;
+    if (unit_word < one_ref) destroy();
   }
+  virtual void destroy() noexcept = 0;  // deletes the child_state<T>
   wait_list& awaiters();
+  child_extras& more();
   // Cancels this child only (task_handle::cancel).
   void cancel_alone() noexcept;
-  static void on_done(void* self) noexcept;
+  // The frame's final suspend: records the outcome (the value by `take`, null for void),
+  // destroys the frame, leaves the scope tree and the group (reporting a failure to it),
+  // drops the group's reference and wakes the group's joiner after the last child.
+  void end(promise_base& p, void (*take)(child_base*, promise_base&) noexcept) noexcept;
   void detach() noexcept;
   static void* operator new(std::size_t n) { return frame_alloc(n); }
   static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
@@ -94,10 +136,18 @@ template <class T>
 struct child_state final : child_base {
   std::optional<T> value;
   using child_base::child_base;
+  void task_ended(promise_base& p) noexcept override {
+    end(p, [](child_base* b, promise_base& q) noexcept {
+      static_cast<child_state*>(b)->value.emplace(std::move(*static_cast<promise<T>&>(q).value));
+    });
+  }
+  void destroy() noexcept override { delete this; }
 };
 template <>
 struct child_state<void> final : child_base {
   using child_base::child_base;
+  void task_ended(promise_base& p) noexcept override { end(p, nullptr); }
+  void destroy() noexcept override { delete this; }
 };
 
 // The part of a group a task_group handle points at; outlives the group so a late spawn
@@ -106,6 +156,11 @@ struct group_ref {
   group_state* g = nullptr;
   unsigned refs = 1;
 };
+
+// Frees a group_ref whose last reference went. Out of line on purpose: with the delete in
+// sight, g++ 12 (under ASan) takes two task_group copies sharing one ref for a use after
+// free and fails the build (-Wuse-after-free).
+void free_group_ref(group_ref* r) noexcept;
 
 // Every group open on this thread sits in one list, in the order opened: dump_tasks walks it
 // (the task tree below the loop knows nothing of groups).
@@ -124,9 +179,29 @@ struct group_state : hook<open_group_tag> {
 
   group_state(task_node& owner, bool supervisor);
   ~group_state();
-  void check_can_spawn() const;
-  void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p);
-  void child_finished(child_base& c) noexcept;
+  void check_can_spawn() const {
+    if (aborting) [[unlikely]]
+      refuse_spawn();
+  }
+  [[noreturn]] void refuse_spawn() const;
+  // Registers `c` (just made for this group, named `name` unless null or empty) and queues
+  // its frame `h` to run, which it then owns. Errors: std::bad_alloc from the name, when `c`
+  // is destroyed and `h` left to its owner. Inline: it is most of a spawn.
+  void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p, name_arg* name) {
+    if (name) name_child(c, std::move(*name));
+    loop& l = *this_thread().lp;  // a group is open, so a loop runs
+    c.id = l.next_task_id();
+    c.parent = &owner;
+    c.scope = &scope;
+    scope.tasks.push_back_unlinked(c);
+    p.owner = &c;
+    c.frame = h;
+    children.push_back_unlinked(c);
+    ++live;
+    l.post(h, &c);
+  }
+  // Names a child not yet adopted; on failure (std::bad_alloc) destroys it and rethrows.
+  static void name_child(child_base& c, name_arg&& name);
   void fail() noexcept;  // first failure: cancel everything inside
   // Adds an error to the report unless it is there already: an exception a child raised
   // before started() is also rethrown by tg.start() and may leave the body or a sibling.
@@ -195,6 +270,9 @@ class task_handle {
  public:
   task_handle() = default;
   explicit task_handle(detail::child_state<T>* s) noexcept : s_(s) { s_->add_ref(); }
+  // Takes over the reference a new child state starts with for it (spawn's handle).
+  struct adopt_t {};
+  task_handle(detail::child_state<T>* s, adopt_t) noexcept : s_(s) {}
   task_handle(const task_handle& o) noexcept : s_(o.s_) {
     if (s_) s_->add_ref();
   }
@@ -208,10 +286,10 @@ class task_handle {
   }
 
   // True once the task finished: returned, failed or was cancelled. Never throws.
-  bool done() const noexcept { return s_->finished; }
+  bool done() const noexcept { return s_->finished(); }
   // True when the task ended by cancellation (not a failure: its group does not report
   // it). False while it runs. Never throws.
-  bool cancelled() const noexcept { return s_->finished && s_->was_cancelled; }
+  bool cancelled() const noexcept { return s_->was_cancelled(); }
   // The task's exception, or null if it succeeded or was cancelled. The same exception is
   // in the group's exception_group.
   // Errors: std::logic_error before the task finished.
@@ -226,7 +304,7 @@ class task_handle {
   // Errors: std::logic_error before the task finished.
   decltype(auto) result() const {
     require_done("result()");
-    if (s_->was_cancelled) throw coring::cancelled{};
+    if (s_->was_cancelled()) throw coring::cancelled{};
     if (s_->error) std::rethrow_exception(s_->error);
     if constexpr (!std::is_void_v<T>) return static_cast<T&>(*s_->value);
   }
@@ -281,7 +359,7 @@ class task_handle {
           "await the handle that tg.spawn returned");
   }
   void require_done(const char* what) const {
-    if (!s_->finished)
+    if (!s_->finished())
       throw std::logic_error("coring::task_handle::" + std::string(what) + " on task '" + s_->display_name() +
                              "' before it finished; read it after the task group ends or check done()");
   }
@@ -289,7 +367,7 @@ class task_handle {
   T take_result() requires(!std::is_void_v<T>) {
     T& v = result();
     if constexpr (std::is_copy_constructible_v<T>) {
-      if (s_->refs > 1) return v;
+      if (s_->refs() > 1) return v;
     }
     return std::move(v);
   }
@@ -309,7 +387,7 @@ class handle_awaiter {
   bool await_ready() const noexcept {
     // A cancelled awaiter goes through await_suspend, which refuses: a cancellation point
     // even when the task has finished.
-    return h_.s_->finished && !this_task()->cancelled();
+    return h_.s_->finished() && !this_task()->cancelled();
   }
   bool await_suspend(std::coroutine_handle<> c) {
     if (this_task() == h_.s_)
@@ -353,7 +431,7 @@ class task_group {
     return *this;
   }
   ~task_group() {
-    if (--r_->refs == 0) delete r_;
+    if (--r_->refs == 0) detail::free_group_ref(r_);
   }
 
   // Starts `work` as a child of this group, named `name` (default "task-<id>"). `work` is
@@ -374,31 +452,18 @@ class task_group {
   //       co_await coring::checkpoint();
   //       seen.push_back(i);
   //     });
+  // Names: a string literal is kept as a pointer (nothing copied or allocated); any other
+  // string (std::string, string_view, char pointer) is copied; a local const char array is
+  // refused at compile time (it could not outlive the call): pass std::string(buf).
   template <class A>
-  auto spawn(A work, std::string name = {}) -> task_handle<detail::spawn_result_t<A>> {
-    using T = detail::spawn_result_t<A>;
-    detail::group_state* g = r_->g;
-    if (!g)
-      throw std::logic_error(
-          "coring::task_group::spawn: the task group has finished; spawn children inside the "
-          "with_task_group body or from its running children");
-    g->check_can_spawn();
-    task<T> t = detail::to_task(std::move(work));
-    if (!t.valid())
-      throw std::logic_error("coring::task_group::spawn: the task is empty (moved from or default-constructed); "
-                             "spawn the task a coroutine call returns, or a callable that returns one");
-    static constexpr detail::child_ops ops{
-        std::is_void_v<T> ? nullptr : +[](detail::child_base* b) noexcept {
-          if constexpr (!std::is_void_v<T>) {
-            auto& p = static_cast<detail::promise<T>&>(*b->promise);
-            static_cast<detail::child_state<T>*>(b)->value.emplace(std::move(*p.value));
-          }
-        },
-        [](detail::child_base* b) noexcept { delete static_cast<detail::child_state<T>*>(b); }};
-    auto* c = new detail::child_state<T>(*g, std::move(name), ops);
-    auto h = t.release();
-    g->adopt(*c, h, h.promise());
-    return task_handle<T>(c);
+  auto spawn(A work, detail::name_arg name) -> task_handle<detail::spawn_result_t<A>> {
+    return spawn_child(std::move(work), &name);
+  }
+  // The same without a name: nothing is made or stored for one ("task-<id>" is built if
+  // and when the name is read).
+  template <class A>
+  auto spawn(A work) -> task_handle<detail::spawn_result_t<A>> {
+    return spawn_child(std::move(work), nullptr);
   }
 
   // Starts `fn()` (a callable returning a task or an awaitable) as a child of this group
@@ -474,6 +539,24 @@ class task_group {
   std::size_t size() const noexcept { return r_->g ? r_->g->live : 0; }
 
  private:
+  template <class A>
+  auto spawn_child(A work, detail::name_arg* name) -> task_handle<detail::spawn_result_t<A>> {
+    using T = detail::spawn_result_t<A>;
+    detail::group_state* g = r_->g;
+    if (!g)
+      throw std::logic_error(
+          "coring::task_group::spawn: the task group has finished; spawn children inside the "
+          "with_task_group body or from its running children");
+    g->check_can_spawn();
+    task<T> t = detail::to_task(std::move(work));
+    if (!t.valid())
+      throw std::logic_error("coring::task_group::spawn: the task is empty (moved from or default-constructed); "
+                             "spawn the task a coroutine call returns, or a callable that returns one");
+    auto* c = new detail::child_state<T>(*g);
+    g->adopt(*c, t.handle(), t.handle().promise(), name);  // on failure, frees c; t frees the frame
+    (void)t.release();
+    return task_handle<T>(c, typename task_handle<T>::adopt_t{});
+  }
   detail::group_ref* r_;
 };
 

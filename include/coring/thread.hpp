@@ -64,7 +64,7 @@ namespace detail {
 // `cancel_bit` before sending it, B sets `finished_bit` when the child ends; whoever comes
 // second knows whether the other's message exists, so B never sends `done` while A's
 // cancel message (memory in A's frame) may still be unread.
-class remote_call {
+class remote_call : finisher {
  public:
   remote_call(unsigned k, std::string name);
   ~remote_call();
@@ -95,7 +95,7 @@ class remote_call {
   static void on_start(remote_item* m) noexcept;
   static void on_cancel(remote_item* m) noexcept;
   static void on_done_msg(remote_item* m) noexcept;
-  static void on_child_done(void* self) noexcept;
+  void task_ended(promise_base& p) noexcept override;  // B: the child's final suspend
   static void on_abort(wait_hook* w) noexcept;
   void child_finished() noexcept;  // B
 

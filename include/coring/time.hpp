@@ -125,7 +125,7 @@ class checkpoint_op {
   bool await_suspend(std::coroutine_handle<> h) {
     node_ = running_task();
     if (node_->cancelled()) return false;
-    loop& l = current_loop();
+    loop& l = *this_thread().lp;  // a task runs, so a loop does
     if (l.nothing_else_to_do()) return false;  // the turn would only resume us
     l.post(h, node_);
     return true;

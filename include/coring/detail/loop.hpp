@@ -24,6 +24,9 @@ namespace coring::detail {
 // each (so a unit being destroyed can drop its entries) and tells the thread which one runs.
 struct schedulable {
   unsigned queued = 0;  // entries in the ready queue
+  // Not the loop's: the unit's own small state (a spawned task keeps its handle count and
+  // outcome flags here), in what would otherwise be padding before the unit's 8-byte members.
+  std::uint32_t unit_word = 0;
 };
 
 // A deadline in the loop's timer heap. A deadline of time_point::max() means "never" and is
@@ -98,7 +101,8 @@ class loop {
   // hand-offs from other threads (their inbox is drained only by a turn). A yield may then
   // go on without suspending: the turn it saves could not have let anyone else in.
   bool nothing_else_to_do() const noexcept {
-    return remote_ == nullptr && count_ == 0 && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
+    // count_ first: when tasks take turns (the case a yield is for) it ends the test at once.
+    return count_ == 0 && remote_ == nullptr && timers_.empty() && ring_.pending() == 0 && ring_.cq_ready() == 0 &&
            (outstanding_ == 0 || !ring_.has_deferred_work());
   }
   // An SQE whose single final CQE (one without IORING_CQE_F_MORE) the loop will wait for.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "coring/detail/frame_allocator.hpp"
 #include "coring/detail/ilist.hpp"
@@ -72,8 +73,10 @@ struct scope_state : hook<child_scope_tag> {
 };
 
 // A task's name: nothing at all for a task spawned without one (the common case, so
-// spawning stays cheap), else a string of its own in frame-pool memory. 8 bytes in the node
-// where a std::string takes 32.
+// spawning stays cheap), a pointer to a string literal for one spawned with a literal name
+// (nothing copied), else a string of its own in frame-pool memory. 8 bytes in the node
+// where a std::string takes 32. A literal is told from a string of its own by the top bit
+// of the word, which no user-space address has on the 64-bit targets io_uring runs on.
 class task_name {
  public:
   task_name() = default;
@@ -82,20 +85,31 @@ class task_name {
   ~task_name() { reset(); }
   task_name& operator=(std::string s) {
     reset();
-    if (!s.empty()) p_ = new (frame_alloc(sizeof(std::string))) std::string(std::move(s));
+    if (!s.empty()) bits_ = reinterpret_cast<std::uintptr_t>(pool_new<std::string>(std::move(s)));
     return *this;
   }
-  bool empty() const noexcept { return p_ == nullptr; }
-  const std::string& str() const noexcept { return *p_; }  // only when !empty()
+  // Names the task `literal`, which must live as long as the program (a string literal).
+  void set_static(const char* literal) noexcept {
+    reset();
+    if (*literal) bits_ = reinterpret_cast<std::uintptr_t>(literal) | static_bit;
+  }
+  bool empty() const noexcept { return bits_ == 0; }
+  // Only when !empty(). A literal name becomes a string of its own on the first read
+  // (reading a name is rare: an error report, dump_tasks, handle.name()).
+  // Errors: std::bad_alloc.
+  const std::string& str() {
+    if (bits_ & static_bit) *this = std::string(reinterpret_cast<const char*>(bits_ & ~static_bit));
+    return *reinterpret_cast<std::string*>(bits_);
+  }
 
  private:
+  static constexpr std::uintptr_t static_bit = std::uintptr_t(1) << 63;
+  static_assert(sizeof(std::uintptr_t) == 8, "task_name tags a 64-bit address");
   void reset() noexcept {
-    if (!p_) return;
-    p_->~basic_string();
-    frame_free(p_, sizeof(std::string));
-    p_ = nullptr;
+    if (!(bits_ & static_bit)) pool_delete(reinterpret_cast<std::string*>(bits_));
+    bits_ = 0;
   }
-  std::string* p_ = nullptr;
+  std::uintptr_t bits_ = 0;
 };
 
 // One logical task: the chain of coroutine frames that `co_await` links together. Spawned
