@@ -164,8 +164,9 @@ void loop::run_once(const bool& done) {
   ++counters_.iterations;
   if (Remote) remote_->drain(remote_);
   // Resume only what was ready when the turn began, so a task that keeps yielding cannot
-  // starve I/O and timers.
-  for (std::size_t n = count_; n > 0; --n) {
+  // starve I/O and timers. A unit torn down during the turn takes its entries out of the
+  // queue (forget), so the queue may run dry before the count does.
+  for (std::size_t n = count_; n > 0 && count_ > 0; --n) {
     entry e = buf_[head_];
     head_ = (head_ + 1) & (cap_ - 1);
     --count_;
