@@ -12,10 +12,7 @@
 
 #include "http_support.hpp"
 
-using coring::task;
-namespace http = coring::http;
-using coring_test::read_all;
-using coring_test::with_server;
+using namespace coring_test;  // task, task_group, http, with_server, read_all, ...
 
 namespace {
 
@@ -42,6 +39,17 @@ task<http::response> answer_for(const http::request& req) {
     co_return r;
   }
   co_return http::response::text(200, "ok:" + req.body);
+}
+
+// A server for the client's side of the rules: answers the next connection on `l` with
+// each of `answers` in turn, byte for byte, once the request head has arrived, and closes it.
+task<> answer_each(coring::tcp_listener& l, const std::vector<std::string>& answers) {
+  for (const std::string& a : answers) {
+    coring::tcp_stream s = co_await l.accept();
+    co_await read_until(s, "\r\n\r\n");
+    co_await s.write_all(a);
+    co_await s.close();
+  }
 }
 
 // Sends `raw` on one connection to a fresh coring server and records what came back.
@@ -250,21 +258,14 @@ TEST_CASE("http strict: the client refuses responses framed ambiguously") {
         "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 2\r\nContent-Length: 0\r\n\r\n",
     };
-    co_await coring::with_task_group([&](coring::task_group& tg) -> task<> {
-      tg.spawn([&]() -> task<> {
-        for (const std::string& a : answers) {
-          coring::tcp_stream s = co_await l.accept();
-          co_await coring_test::read_until(s, "\r\n\r\n");
-          co_await s.write_all(a);
-          co_await s.close();
-        }
-      });
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn(answer_each(l, answers));
       http::client c;
       for (const std::string& a : answers) {
         INFO("response: " << a);
         bool refused = false;
         try {
-          co_await c.get(coring_test::url(port, "/"));
+          co_await c.get(url(port, "/"));
         } catch (const http::protocol_error& e) {
           refused = std::string_view(e.what()).find("invalid HTTP response") != std::string_view::npos;
         }
@@ -285,19 +286,12 @@ TEST_CASE("http strict: the client reads no body after a 1xx, 204 or 304 head, w
         "HTTP/1.1 100 Continue\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         "HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     };
-    co_await coring::with_task_group([&](coring::task_group& tg) -> task<> {
-      tg.spawn([&]() -> task<> {
-        for (const std::string& a : answers) {
-          coring::tcp_stream s = co_await l.accept();
-          co_await coring_test::read_until(s, "\r\n\r\n");
-          co_await s.write_all(a);
-          co_await s.close();
-        }
-      });
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn(answer_each(l, answers));
       http::client c;
       const std::vector<std::pair<int, std::string>> want = {{204, ""}, {304, ""}, {200, "ok"}, {200, "ok"}};
       for (const auto& [status, body] : want) {
-        http::response r = co_await c.get(coring_test::url(port, "/"));
+        http::response r = co_await c.get(url(port, "/"));
         CHECK(r.status == status);
         CHECK(r.body == body);
       }
