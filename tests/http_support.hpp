@@ -1,13 +1,17 @@
-// Helpers shared by the coring_http test programs: a server around a test body, and raw
-// socket reads for the tests that speak HTTP by hand.
+// Helpers shared by the coring_http test programs: a server around a test body, raw
+// socket reads for the tests that speak HTTP by hand, and the shell for the external tools.
+// A test program takes them all with `using namespace coring_test;`.
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include <coring/blocking.hpp>
 #include <coring/http.hpp>
 #include <coring/net.hpp>
 #include <coring/task_group.hpp>
@@ -64,5 +68,26 @@ inline task<std::string> read_until(coring::tcp_stream& s, std::string_view mark
   co_return out;
 }
 
+// Whether `name` is a command on PATH: a test of an external tool skips without it.
+inline bool have_tool(const char* name) {
+  return std::system(fmt::format("command -v {} >/dev/null 2>&1", name).c_str()) == 0;
+}
+
+// Runs a shell command on the blocking pool (the loop keeps serving) and returns its stdout.
+// (The lambda is named first: g++ 12 destroys a capturing lambda temporary written inside
+// a co_await expression twice.)
+inline task<std::string> shell(std::string cmd) {
+  auto run = [cmd]() {
+    std::string out;
+    if (FILE* f = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      std::size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+      ::pclose(f);
+    }
+    return out;
+  };
+  co_return co_await coring::run_blocking(std::move(run));
+}
 
 }  // namespace coring_test

@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include <coring/task.hpp>
 #include <coring/time.hpp>
@@ -20,6 +22,20 @@ namespace coring_test {
 // through the ready queue, so a few checkpoints settle them without any timing.
 inline coring::task<> settle(int turns = 4) {
   for (int i = 0; i < turns; ++i) co_await coring::checkpoint();
+}
+
+// Awaits `a` and returns the E it ended with, or std::nullopt when it finished (any other
+// exception goes through). The test then checks the error outside the co_await: a co_await
+// must not stand inside Catch's macros (g++ 12), and no test writes the try/catch again.
+template <class E, class A>
+coring::task<std::optional<E>> caught(A a) {
+  std::optional<E> error;
+  try {
+    (void)co_await std::move(a);
+  } catch (const E& e) {
+    error.emplace(e);
+  }
+  co_return error;
 }
 
 // Waits until `pred()` holds, for things only the kernel decides the moment of (a CQE

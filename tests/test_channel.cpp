@@ -17,18 +17,25 @@
 #include <coring/time.hpp>
 
 #include "support.hpp"
+#include "threads_support.hpp"
 
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
 using coring_test::settle;
+using coring_test::with_threads;
 
 namespace {
 
-coring::runtime_options with_threads(unsigned n) {
-  coring::runtime_options o;
-  o.threads = n;
-  return o;
+template <class A>
+using handle_of = decltype(std::declval<task_group&>().spawn(std::declval<A>()));
+
+// Spawns `waiter` (a put or a get) on `tg` and lets it run until it blocks on the channel.
+template <class A>
+task<handle_of<A>> blocked(task_group& tg, A waiter) {
+  auto h = tg.spawn(std::move(waiter));
+  co_await settle();
+  co_return h;
 }
 
 }  // namespace
@@ -67,8 +74,7 @@ TEST_CASE("channel: a put on a full channel waits until a get makes room") {
     coring::channel<int> ch(1);
     ch.put_nowait(1);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto h = tg.spawn([&]() -> task<> { co_await ch.put(2); });
-      co_await settle();
+      auto h = co_await blocked(tg, ch.put(2));
       CHECK_FALSE(h.done());
       const int first = co_await ch.get();
       CHECK(first == 1);
@@ -84,8 +90,7 @@ TEST_CASE("channel: a cancelled put never enqueues") {
     coring::channel<int> ch(1);
     ch.put_nowait(1);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto h = tg.spawn([&]() -> task<> { co_await ch.put(2); });
-      co_await settle();
+      auto h = co_await blocked(tg, ch.put(2));
       h.cancel();
       co_await settle();
       CHECK(h.cancelled());
@@ -100,10 +105,8 @@ TEST_CASE("channel: a put cancelled after it was handed a slot does not enqueue;
     coring::channel<int> ch(1);
     ch.put_nowait(1);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto first = tg.spawn([&]() -> task<> { co_await ch.put(2); });
-      co_await coring::checkpoint();
-      auto second = tg.spawn([&]() -> task<> { co_await ch.put(3); });
-      co_await settle();
+      auto first = co_await blocked(tg, ch.put(2));
+      auto second = co_await blocked(tg, ch.put(3));
       CHECK(ch.get_nowait() == 1);  // the slot is handed to `first`...
       first.cancel();               // ...which is cancelled before it runs
       co_await settle();
@@ -119,8 +122,7 @@ TEST_CASE("channel: a cancelled get never consumes") {
   coring::run([]() -> task<> {
     coring::channel<int> ch(4);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto h = tg.spawn([&]() -> task<int> { co_return co_await ch.get(); });
-      co_await settle();
+      auto h = co_await blocked(tg, ch.get());
       h.cancel();
       co_await settle();
       CHECK(h.cancelled());
@@ -134,10 +136,8 @@ TEST_CASE("channel: an item handed to a getter cancelled before resuming passes 
   coring::run([]() -> task<> {
     coring::channel<int> ch(4);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto first = tg.spawn([&]() -> task<int> { co_return co_await ch.get(); });
-      co_await coring::checkpoint();
-      auto second = tg.spawn([&]() -> task<int> { co_return co_await ch.get(); });
-      co_await settle();
+      auto first = co_await blocked(tg, ch.get());
+      auto second = co_await blocked(tg, ch.get());
       ch.put_nowait(7);  // handed to `first`...
       first.cancel();    // ...which is cancelled before it resumes
       co_await settle();
@@ -152,8 +152,7 @@ TEST_CASE("channel: an item handed to a getter cancelled before resuming stays w
   coring::run([]() -> task<> {
     coring::channel<int> ch(4);
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto h = tg.spawn([&]() -> task<int> { co_return co_await ch.get(); });
-      co_await settle();
+      auto h = co_await blocked(tg, ch.get());
       ch.put_nowait(9);
       h.cancel();
       co_await settle();

@@ -22,6 +22,7 @@
 
 using namespace std::chrono_literals;
 namespace faults = coring::detail::faults;
+using coring_test::caught;
 using coring_test::open_fds;
 
 namespace {
@@ -30,6 +31,15 @@ struct plan_guard {
   explicit plan_guard(const faults::plan& p) { faults::set_plan(p); }
   ~plan_guard() { faults::set_plan({}); }
 };
+
+// A plan that completes the next operation of `opcode` (IORING_OP_*) with -err.
+faults::plan fail_next_cqe(int opcode, int err) {
+  faults::plan p;
+  p.cqe_opcode = opcode;
+  p.cqe_errno = err;
+  p.cqe_count = 1;
+  return p;
+}
 
 // `n` reads of /dev/zero at once, each of which must return its full length.
 coring::task<int> many_reads(int n) {
@@ -92,14 +102,10 @@ TEST_CASE("faults: socket() failing with EMFILE throws, names the call, and the 
       p.socket_errno = EMFILE;
       p.socket_count = 1;
       plan_guard g(p);
-      std::string what;
-      try {
-        auto c = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
-      } catch (const std::system_error& e) {
-        CHECK(e.code().value() == EMFILE);
-        what = e.what();
-      }
-      CHECK(what.find("socket for 127.0.0.1:") != std::string::npos);
+      const auto e = co_await caught<std::system_error>(coring::tcp_stream::connect("127.0.0.1", l.local_port()));
+      REQUIRE(e.has_value());
+      CHECK(e->code().value() == EMFILE);
+      CHECK(std::string(e->what()).find("socket for 127.0.0.1:") != std::string::npos);
     }
     CHECK(open_fds() == fds);
     auto c = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
@@ -113,19 +119,11 @@ TEST_CASE("faults: an accept completing with EMFILE is reported, leaks nothing, 
     auto l = coring::tcp_listener::bind("127.0.0.1", 0);
     const auto fds = open_fds();
     {
-      faults::plan p;
-      p.cqe_opcode = IORING_OP_ACCEPT;
-      p.cqe_errno = EMFILE;
-      p.cqe_count = 1;
-      plan_guard g(p);
+      plan_guard g(fail_next_cqe(IORING_OP_ACCEPT, EMFILE));
       auto c = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
-      bool emfile = false;
-      try {
-        auto s = co_await l.accept();
-      } catch (const std::system_error& e) {
-        emfile = e.code().value() == EMFILE;
-      }
-      CHECK(emfile);
+      const auto e = co_await caught<std::system_error>(l.accept());
+      REQUIRE(e.has_value());
+      CHECK(e->code().value() == EMFILE);
       CHECK(l.stats().errors == 1);
     }
     auto c = co_await coring::tcp_stream::connect("127.0.0.1", l.local_port());
@@ -141,19 +139,11 @@ TEST_CASE("faults: an open completing with EMFILE throws naming the path and lea
   coring::run([]() -> coring::task<> {
     const auto fds = open_fds();
     {
-      faults::plan p;
-      p.cqe_opcode = IORING_OP_OPENAT;
-      p.cqe_errno = EMFILE;
-      p.cqe_count = 1;
-      plan_guard g(p);
-      std::string what;
-      try {
-        auto f = co_await coring::file::open("/dev/null");
-      } catch (const std::system_error& e) {
-        CHECK(e.code().value() == EMFILE);
-        what = e.what();
-      }
-      CHECK(what.find("open /dev/null") != std::string::npos);
+      plan_guard g(fail_next_cqe(IORING_OP_OPENAT, EMFILE));
+      const auto e = co_await caught<std::system_error>(coring::file::open("/dev/null"));
+      REQUIRE(e.has_value());
+      CHECK(e->code().value() == EMFILE);
+      CHECK(std::string(e->what()).find("open /dev/null") != std::string::npos);
     }
     CHECK(open_fds() == fds);
     auto f = co_await coring::file::open("/dev/null");

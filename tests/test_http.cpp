@@ -31,14 +31,7 @@
 #include "support.hpp"
 
 using namespace std::chrono_literals;
-using coring::task;
-using coring::task_group;
-namespace http = coring::http;
-using coring_test::open_fds;
-using coring_test::read_all;
-using coring_test::read_until;
-using coring_test::url;
-using coring_test::with_server;
+using namespace coring_test;  // task, task_group, http, with_server, url, shell, ...
 
 extern char** environ;
 
@@ -63,27 +56,6 @@ task<http::response> routes(const http::request& req) {
     co_return http::response::text(200, "late\n");
   }
   co_return http::response::text(404, "not found\n");
-}
-
-bool have_tool(const char* name) {
-  return std::system(fmt::format("command -v {} >/dev/null 2>&1", name).c_str()) == 0;
-}
-
-// Runs a shell command on the blocking pool (the loop keeps serving) and returns its stdout.
-// (The lambda is named first: g++ 12 destroys a capturing lambda temporary written inside
-// a co_await expression twice.)
-task<std::string> shell(std::string cmd) {
-  auto run = [cmd]() {
-    std::string out;
-    if (FILE* f = ::popen(cmd.c_str(), "r")) {
-      char buf[4096];
-      std::size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-      ::pclose(f);
-    }
-    return out;
-  };
-  co_return co_await coring::run_blocking(std::move(run));
 }
 
 }  // namespace

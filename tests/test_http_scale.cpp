@@ -19,10 +19,7 @@
 #include "http_support.hpp"
 #include "support.hpp"
 
-using coring::task;
-namespace http = coring::http;
-using coring_test::url;
-using coring_test::with_server;
+using namespace coring_test;  // task, http, with_server, url, shell, have_tool
 
 namespace {
 
@@ -36,23 +33,6 @@ std::uint64_t peak_rss_kb() {
   while (std::getline(in, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
   throw std::runtime_error("no VmHWM in /proc/self/status");
-}
-
-bool have_curl() { return std::system("command -v curl >/dev/null 2>&1") == 0; }
-
-// Runs a shell command on the blocking pool (the loop keeps serving) and returns its stdout.
-task<std::string> shell(std::string cmd) {
-  auto run = [cmd]() {
-    std::string out;
-    if (FILE* f = ::popen(cmd.c_str(), "r")) {
-      char buf[4096];
-      std::size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-      ::pclose(f);
-    }
-    return out;
-  };
-  co_return co_await coring::run_blocking(std::move(run));
 }
 
 // GET /down: `big` bytes with Content-Length, written 64 KiB at a time.
@@ -76,7 +56,7 @@ task<http::response> big_routes(http::request& req, http::body_reader& body) {
 }  // namespace
 
 TEST_CASE("http big: curl downloads and uploads 200 MB through a coring server in constant memory", "[.][big]") {
-  if (!have_curl()) return coring_test::skip("curl is not installed");
+  if (!have_tool("curl")) return coring_test::skip("curl is not installed");
   coring::run([]() -> task<> {
     co_await with_server(http::streaming_handler(big_routes), [&](std::uint16_t port) -> task<> {
       co_await shell(fmt::format("curl -s -o /dev/null {}", url(port, "/up")));  // warm up pools and buffers

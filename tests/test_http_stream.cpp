@@ -31,14 +31,7 @@
 #include "support.hpp"
 
 using namespace std::chrono_literals;
-using coring::task;
-using coring::task_group;
-namespace http = coring::http;
-using coring_test::open_fds;
-using coring_test::read_all;
-using coring_test::read_until;
-using coring_test::url;
-using coring_test::with_server;
+using namespace coring_test;  // task, task_group, http, with_server, url, ...
 
 namespace {
 

@@ -11,11 +11,9 @@
 #include <vector>
 
 #include "http_support.hpp"
+#include "support.hpp"
 
-using coring::task;
-namespace http = coring::http;
-using coring_test::read_all;
-using coring_test::with_server;
+using namespace coring_test;  // task, task_group, http, with_server, read_all, ...
 
 namespace {
 
@@ -42,6 +40,25 @@ task<http::response> answer_for(const http::request& req) {
     co_return r;
   }
   co_return http::response::text(200, "ok:" + req.body);
+}
+
+// For the client's side of the rules: runs body(port) while a server on 127.0.0.1:port
+// answers each connection with the next of `answers`, byte for byte, once the request head
+// has arrived, and closes it; it ends after the last answer.
+template <class F>
+task<> with_answers(const std::vector<std::string>& answers, F body) {
+  auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+  co_await coring::with_task_group([&](task_group& tg) -> task<> {
+    tg.spawn([&]() -> task<> {
+      for (const std::string& a : answers) {
+        coring::tcp_stream s = co_await l.accept();
+        co_await read_until(s, "\r\n\r\n");
+        co_await s.write_all(a);
+        co_await s.close();
+      }
+    });
+    co_await body(l.local_port());
+  });
 }
 
 // Sends `raw` on one connection to a fresh coring server and records what came back.
@@ -240,8 +257,6 @@ TEST_CASE("http strict: pipelined requests split at every byte are answered in o
 
 TEST_CASE("http strict: the client refuses responses framed ambiguously") {
   coring::run([]() -> task<> {
-    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
-    const auto port = l.local_port();
     const std::vector<std::string> answers = {
         "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc",
@@ -250,24 +265,12 @@ TEST_CASE("http strict: the client refuses responses framed ambiguously") {
         "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 2\r\nContent-Length: 0\r\n\r\n",
     };
-    co_await coring::with_task_group([&](coring::task_group& tg) -> task<> {
-      tg.spawn([&]() -> task<> {
-        for (const std::string& a : answers) {
-          coring::tcp_stream s = co_await l.accept();
-          co_await coring_test::read_until(s, "\r\n\r\n");
-          co_await s.write_all(a);
-          co_await s.close();
-        }
-      });
+    co_await with_answers(answers, [&](std::uint16_t port) -> task<> {
       http::client c;
       for (const std::string& a : answers) {
         INFO("response: " << a);
-        bool refused = false;
-        try {
-          co_await c.get(coring_test::url(port, "/"));
-        } catch (const http::protocol_error& e) {
-          refused = std::string_view(e.what()).find("invalid HTTP response") != std::string_view::npos;
-        }
+        const auto e = co_await caught<http::protocol_error>(c.get(url(port, "/")));
+        const bool refused = e && std::string_view(e->what()).find("invalid HTTP response") != std::string_view::npos;
         CHECK(refused);
       }
     });
@@ -277,27 +280,17 @@ TEST_CASE("http strict: the client refuses responses framed ambiguously") {
 TEST_CASE("http strict: the client reads no body after a 1xx, 204 or 304 head, whatever its Content-Length says") {
   // RFC 9112 6.3: these responses end with their head (a 304 may announce the 200's length).
   coring::run([]() -> task<> {
-    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
-    const auto port = l.local_port();
     const std::vector<std::string> answers = {
         "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
         "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
         "HTTP/1.1 100 Continue\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         "HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     };
-    co_await coring::with_task_group([&](coring::task_group& tg) -> task<> {
-      tg.spawn([&]() -> task<> {
-        for (const std::string& a : answers) {
-          coring::tcp_stream s = co_await l.accept();
-          co_await coring_test::read_until(s, "\r\n\r\n");
-          co_await s.write_all(a);
-          co_await s.close();
-        }
-      });
+    co_await with_answers(answers, [&](std::uint16_t port) -> task<> {
       http::client c;
       const std::vector<std::pair<int, std::string>> want = {{204, ""}, {304, ""}, {200, "ok"}, {200, "ok"}};
       for (const auto& [status, body] : want) {
-        http::response r = co_await c.get(coring_test::url(port, "/"));
+        http::response r = co_await c.get(url(port, "/"));
         CHECK(r.status == status);
         CHECK(r.body == body);
       }

@@ -25,6 +25,22 @@ task<> take_and_note(coring::lock& mu, std::vector<std::string>& got, std::strin
   auto held = co_await mu.acquire();
   got.push_back(std::move(who));
 }
+
+// Holds `mu` while waiters "a" and then "b" queue for it, then runs `step(held, a)` (which
+// ends up releasing the guard `held`), and returns the names of the waiters that took the
+// lock, in the order they took it.
+template <class Step>
+task<std::vector<std::string>> a_and_b_waiting(coring::lock& mu, Step step) {
+  std::vector<std::string> got;
+  co_await coring::with_task_group([&](task_group& tg) -> task<> {
+    auto held = co_await mu.acquire();
+    auto a = tg.spawn(take_and_note(mu, got, "a"));
+    tg.spawn(take_and_note(mu, got, "b"));
+    co_await settle();
+    co_await step(held, a);
+  });
+  co_return got;
+}
 }  // namespace
 
 TEST_CASE("lock: acquire returns a guard that unlocks when destroyed") {
@@ -116,19 +132,14 @@ TEST_CASE("lock: only one task holds it at a time across suspensions") {
 TEST_CASE("lock: a cancelled waiter does not take the lock and leaves the queue") {
   coring::run([]() -> task<> {
     coring::lock mu;
-    std::vector<std::string> got;
-    co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto g = co_await mu.acquire();
-      auto a = tg.spawn(take_and_note(mu, got, "a"));
-      tg.spawn(take_and_note(mu, got, "b"));
-      co_await settle();
+    auto cancel_a = [&](coring::lock::guard& held, coring::task_handle<void>& a) -> task<> {
       a.cancel();
       co_await settle();
       CHECK(a.cancelled());
       CHECK(mu.statistics().waiters == 1);
-      g.release();
-      co_return;
-    });
+      held.release();
+    };
+    const std::vector<std::string> got = co_await a_and_b_waiting(mu, cancel_a);
     CHECK(got == std::vector<std::string>{"b"});
     CHECK_FALSE(mu.locked());
   }());
@@ -137,17 +148,13 @@ TEST_CASE("lock: a cancelled waiter does not take the lock and leaves the queue"
 TEST_CASE("lock: a lock handed to a waiter cancelled before it resumed passes to the next") {
   coring::run([]() -> task<> {
     coring::lock mu;
-    std::vector<std::string> got;
-    co_await coring::with_task_group([&](task_group& tg) -> task<> {
-      auto g = co_await mu.acquire();
-      auto a = tg.spawn(take_and_note(mu, got, "a"));
-      tg.spawn(take_and_note(mu, got, "b"));
-      co_await settle();
-      g.release();  // handed to a, which is queued to run ...
+    auto release_then_cancel_a = [&](coring::lock::guard& held, coring::task_handle<void>& a) -> task<> {
+      held.release();  // handed to a, which is queued to run ...
       CHECK(mu.statistics().handing_off == 1);
-      a.cancel();   // ... but cancelled before it ran: b gets it
+      a.cancel();      // ... but cancelled before it ran: b gets it
       co_return;
-    });
+    };
+    const std::vector<std::string> got = co_await a_and_b_waiting(mu, release_then_cancel_a);
     CHECK(got == std::vector<std::string>{"b"});
     CHECK_FALSE(mu.locked());
   }());

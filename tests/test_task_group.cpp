@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
+using coring_test::caught;
 
 namespace {
 
@@ -59,32 +62,29 @@ TEST_CASE("task_group: first failure cancels siblings and the body") {
   log_t log;
   coring::run([](log_t& log) -> task<> {
     coring::task_handle<std::string> slow;
-    try {
-      co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        slow = tg.spawn([](log_t& log) -> task<std::string> {
-          try {
-            co_await coring::sleep(10s);
-          } catch (const coring::cancelled&) {
-            log("slow cancelled");
-            throw;
-          }
-          co_return "never";
-        }(log), "slow");
-        tg.spawn(fail_after(1ms, "boom"), "bad");
+    const auto eg = co_await caught<coring::exception_group>(coring::with_task_group([&](task_group& tg) -> task<> {
+      slow = tg.spawn([](log_t& log) -> task<std::string> {
         try {
           co_await coring::sleep(10s);
         } catch (const coring::cancelled&) {
-          log("body cancelled");
+          log("slow cancelled");
           throw;
         }
-      });
-      FAIL("group did not throw");
-    } catch (const coring::exception_group& eg) {
-      log("group failed");
-      REQUIRE(eg.size() == 1);
-      CHECK(eg.entries()[0].task_name == "bad");
-      CHECK_THROWS_WITH(std::rethrow_exception(eg.exceptions()[0]), "boom");
-    }
+        co_return "never";
+      }(log), "slow");
+      tg.spawn(fail_after(1ms, "boom"), "bad");
+      try {
+        co_await coring::sleep(10s);
+      } catch (const coring::cancelled&) {
+        log("body cancelled");
+        throw;
+      }
+    }));
+    REQUIRE(eg.has_value());
+    log("group failed");
+    REQUIRE(eg->size() == 1);
+    CHECK(eg->entries()[0].task_name == "bad");
+    CHECK_THROWS_WITH(std::rethrow_exception(eg->exceptions()[0]), "boom");
     CHECK(slow.cancelled());
     CHECK_THROWS_AS(slow.result(), coring::cancelled);
   }(log));
@@ -94,47 +94,38 @@ TEST_CASE("task_group: first failure cancels siblings and the body") {
 
 TEST_CASE("task_group: errors are reported in completion order with the body's last") {
   coring::run([]() -> task<> {
-    try {
-      co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        // Both fail in the same loop turn, before the group can cancel either.
-        tg.spawn([]() -> task<> { throw std::invalid_argument("first"); co_return; }(), "one");
-        tg.spawn([]() -> task<> { throw std::out_of_range("second"); co_return; }(), "two");
-        co_await coring::checkpoint();
-        co_await coring::checkpoint();
-      });
-      FAIL("no throw");
-    } catch (const coring::exception_group& eg) {
-      REQUIRE(eg.size() == 2);
-      CHECK(eg.entries()[0].task_name == "one");
-      CHECK(eg.entries()[1].task_name == "two");
-    }
-    try {
-      co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        tg.spawn(fail_after(1ms, "child"), "child");
-        co_await coring::sleep(1s);  // cancelled by the child's failure
-      });
-      FAIL("the group did not throw the child's failure");
-    } catch (const coring::exception_group& eg) {
-      CHECK(eg.size() == 1);
-    }
-    try {
-      co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        tg.spawn([]() -> task<> {
-          try {
-            co_await coring::sleep(1s);
-          } catch (const coring::cancelled&) {
-          }
-          throw std::runtime_error("cleanup failed");  // an error during cleanup is collected
-        }(), "cleaner");
-        co_await coring::checkpoint();
-        throw std::logic_error("body");
-      });
-      FAIL("the group did not throw the body's and the cleaner's errors");
-    } catch (const coring::exception_group& eg) {
-      REQUIRE(eg.size() == 2);
-      CHECK_THROWS_WITH(std::rethrow_exception(eg.exceptions()[0]), "cleanup failed");
-      CHECK_THROWS_WITH(std::rethrow_exception(eg.exceptions()[1]), "body");
-    }
+    const auto eg = co_await caught<coring::exception_group>(coring::with_task_group([&](task_group& tg) -> task<> {
+      // Both fail in the same loop turn, before the group can cancel either.
+      tg.spawn([]() -> task<> { throw std::invalid_argument("first"); co_return; }(), "one");
+      tg.spawn([]() -> task<> { throw std::out_of_range("second"); co_return; }(), "two");
+      co_await coring::checkpoint();
+      co_await coring::checkpoint();
+    }));
+    REQUIRE(eg.has_value());
+    REQUIRE(eg->size() == 2);
+    CHECK(eg->entries()[0].task_name == "one");
+    CHECK(eg->entries()[1].task_name == "two");
+    const auto child = co_await caught<coring::exception_group>(coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn(fail_after(1ms, "child"), "child");
+      co_await coring::sleep(1s);  // cancelled by the child's failure
+    }));
+    REQUIRE(child.has_value());  // the group throws the child's failure
+    CHECK(child->size() == 1);
+    const auto cleanup = co_await caught<coring::exception_group>(coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn([]() -> task<> {
+        try {
+          co_await coring::sleep(1s);
+        } catch (const coring::cancelled&) {
+        }
+        throw std::runtime_error("cleanup failed");  // an error during cleanup is collected
+      }(), "cleaner");
+      co_await coring::checkpoint();
+      throw std::logic_error("body");
+    }));
+    REQUIRE(cleanup.has_value());  // the group throws the body's and the cleaner's errors
+    REQUIRE(cleanup->size() == 2);
+    CHECK_THROWS_WITH(std::rethrow_exception(cleanup->exceptions()[0]), "cleanup failed");
+    CHECK_THROWS_WITH(std::rethrow_exception(cleanup->exceptions()[1]), "body");
   }());
 }
 
@@ -174,25 +165,22 @@ TEST_CASE("task_group: spawning on a finished group throws and never starts the 
 TEST_CASE("task_group: spawning on a group that is cancelling after a failure throws") {
   coring::run([]() -> task<> {
     bool refused = false, started = false;
-    try {
-      co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        tg.spawn(fail_after(0ms, "boom"), "bad");
-        try {
-          co_await coring::sleep(1s);
-        } catch (const coring::cancelled&) {
-        }
-        try {
-          tg.spawn([&]() -> task<> {
-            started = true;
-            co_return;
-          });
-        } catch (const std::logic_error&) {
-          refused = true;
-        }
-      });
-      FAIL("the group did not throw the child's failure");
-    } catch (const coring::exception_group&) {
-    }
+    const auto eg = co_await caught<coring::exception_group>(coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn(fail_after(0ms, "boom"), "bad");
+      try {
+        co_await coring::sleep(1s);
+      } catch (const coring::cancelled&) {
+      }
+      try {
+        tg.spawn([&]() -> task<> {
+          started = true;
+          co_return;
+        });
+      } catch (const std::logic_error&) {
+        refused = true;
+      }
+    }));
+    REQUIRE(eg.has_value());  // the group throws the child's failure
     CHECK(refused);
     CHECK_FALSE(started);
   }());
@@ -276,45 +264,39 @@ TEST_CASE("task_group: tg.cancel() ends the group quietly") {
 
 TEST_CASE("task_group: nested groups nest in the exception tree") {
   coring::run([]() -> task<> {
-    try {
-      co_await coring::with_task_group([&](task_group& outer) -> task<> {
-        outer.spawn(coring::with_task_group([](task_group& inner) -> task<> {
-          inner.spawn(fail_after(0ms, "deep"), "leaf");
-          co_return;
-        }), "inner-group");
+    const auto eg = co_await caught<coring::exception_group>(coring::with_task_group([&](task_group& outer) -> task<> {
+      outer.spawn(coring::with_task_group([](task_group& inner) -> task<> {
+        inner.spawn(fail_after(0ms, "deep"), "leaf");
         co_return;
-      });
-      FAIL("no throw");
-    } catch (const coring::exception_group& eg) {
-      REQUIRE(eg.size() == 1);
-      CHECK(eg.entries()[0].task_name == "inner-group");
-      const coring::exception_group* inner = coring::exception_group::as_group(eg.exceptions()[0]);
-      REQUIRE(inner != nullptr);
-      REQUIRE(inner->size() == 1);
-      CHECK(inner->entries()[0].task_name == "leaf");
-      const std::string tree = fmt::format("{}", eg);
-      CHECK(tree.find("inner-group") != std::string::npos);
-      CHECK(tree.find("std::runtime_error: deep") != std::string::npos);
-    }
+      }), "inner-group");
+      co_return;
+    }));
+    REQUIRE(eg.has_value());
+    REQUIRE(eg->size() == 1);
+    CHECK(eg->entries()[0].task_name == "inner-group");
+    const coring::exception_group* inner = coring::exception_group::as_group(eg->exceptions()[0]);
+    REQUIRE(inner != nullptr);
+    REQUIRE(inner->size() == 1);
+    CHECK(inner->entries()[0].task_name == "leaf");
+    const std::string tree = fmt::format("{}", *eg);
+    CHECK(tree.find("inner-group") != std::string::npos);
+    CHECK(tree.find("std::runtime_error: deep") != std::string::npos);
   }());
 }
 
 TEST_CASE("task_group: a supervisor lets siblings finish and reports all errors at exit") {
   coring::run([]() -> task<> {
     coring::task_handle<std::string> ok;
-    try {
-      co_await coring::with_supervisor([&](task_group& tg) -> task<> {
-        tg.spawn(fail_after(1ms, "a"), "a");
-        ok = tg.spawn(job("ok", 5ms), "ok");
-        tg.spawn(fail_after(2ms, "b"), "b");
-        co_return;
-      });
-      FAIL("no throw");
-    } catch (const coring::exception_group& eg) {
-      REQUIRE(eg.size() == 2);
-      CHECK(eg.entries()[0].task_name == "a");
-      CHECK(eg.entries()[1].task_name == "b");
-    }
+    const auto eg = co_await caught<coring::exception_group>(coring::with_supervisor([&](task_group& tg) -> task<> {
+      tg.spawn(fail_after(1ms, "a"), "a");
+      ok = tg.spawn(job("ok", 5ms), "ok");
+      tg.spawn(fail_after(2ms, "b"), "b");
+      co_return;
+    }));
+    REQUIRE(eg.has_value());
+    REQUIRE(eg->size() == 2);
+    CHECK(eg->entries()[0].task_name == "a");
+    CHECK(eg->entries()[1].task_name == "b");
     CHECK(ok.result() == "ok done");
   }());
 }

@@ -25,18 +25,14 @@
 #include <coring/time.hpp>
 
 #include "support.hpp"
+#include "threads_support.hpp"
 
 using namespace std::chrono_literals;
 using coring::task;
 using coring::task_group;
+using coring_test::with_threads;
 
 namespace {
-
-coring::runtime_options with_threads(unsigned n) {
-  coring::runtime_options o;
-  o.threads = n;
-  return o;
-}
 
 // Forces the eventfd wake-up for the runtimes made while it lives.
 struct eventfd_wakeups {
@@ -44,11 +40,15 @@ struct eventfd_wakeups {
   ~eventfd_wakeups() { coring::detail::force_thread_wakeup(coring::detail::probed_wakeup()); }
 };
 
-// Both wake-up paths, where the kernel has MSG_RING; eventfd otherwise.
-bool use_eventfd() {
-  const bool ev = GENERATE(false, true);
-  return ev || coring::detail::probed_wakeup() == coring::detail::wakeup::eventfd;
-}
+// Runs the test case once per wake-up path (a Catch2 generator): MSG_RING, where the kernel
+// has it, and eventfd, forced for the runtimes made while this lives.
+struct each_wakeup {
+  std::optional<eventfd_wakeups> force;
+  each_wakeup() {
+    const bool ev = GENERATE(false, true);
+    if (ev) force.emplace();
+  }
+};
 
 // Loop threads alive in this process (they are named "coring-loop-<k>").
 std::size_t loop_threads() {
@@ -65,28 +65,39 @@ std::size_t loop_threads() {
   return n;
 }
 
-// A connected pair of stream sockets nobody writes to: a read on either blocks until
-// cancelled. Plain descriptors: each thread wraps the one it reads.
-struct socket_pair {
+// Socket reads that block until cancelled, on any thread: a connected pair of stream
+// sockets nobody writes to (plain descriptors: each thread wraps the one it reads).
+struct blocked_reads {
   int a = -1, b = -1;
-  socket_pair() {
+  coring::channel<int> reading{8};  // an item for each read started
+  blocked_reads() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
     a = fds[0];
     b = fds[1];
   }
-  ~socket_pair() {
+  ~blocked_reads() {
     ::close(a);
     ::close(b);
   }
+  // Reads from `a`: blocks until cancelled. Tells `reading` first, so a test waits for the
+  // read without polling (it is submitted in the same turn).
+  task<std::size_t> read() {
+    char buf[16];
+    reading.put_nowait(1);
+    co_return co_await coring::read_some(a, std::span(buf));
+  }
 };
 
-// Reads from `fd`, which nobody writes: blocks until cancelled. Tells `reading` first, so
-// a test waits for it without polling (the read is submitted in the same turn).
-task<std::size_t> read_blocked(int fd, coring::channel<int>& reading) {
-  char buf[16];
-  reading.put_nowait(1);
-  co_return co_await coring::read_some(fd, std::span(buf));
+// Awaits `a`; counts in `cancelled` the cancellation it ends with, and lets that through.
+template <class A>
+task<> count_cancel(A a, std::atomic<int>& cancelled) {
+  try {
+    (void)co_await std::move(a);
+  } catch (const coring::cancelled&) {
+    cancelled.fetch_add(1);
+    throw;
+  }
 }
 
 }  // namespace
@@ -143,9 +154,7 @@ TEST_CASE("threads: pinned loop threads run tasks") {
 }
 
 TEST_CASE("threads: a sleeping loop is woken by one message per batch, not one per item") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   coring::run([]() -> task<> {
     constexpr int n = 200;
     const auto before = co_await coring::thread_stats();
@@ -195,9 +204,7 @@ TEST_CASE("threads: a task that keeps yielding does not keep hand-offs from othe
 }
 
 TEST_CASE("on_thread: the child's value and exception come back to the caller") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   coring::run([]() -> task<> {
     const std::string s = co_await coring::on_thread(1, []() -> task<std::string> {
       co_await coring::sleep(1ms);
@@ -230,23 +237,13 @@ TEST_CASE("on_thread: a thread index that does not exist is refused") {
 }
 
 TEST_CASE("on_thread: cancelling the caller cancels the child's kernel operation on its thread and waits for it") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   coring::run([]() -> task<> {
-    socket_pair sp;
-    coring::channel<int> reading(8);
-    std::atomic<bool> child_cancelled{false};
-    co_await coring::move_on_after(20ms, coring::on_thread(1, [&]() -> task<> {
-      try {
-        (void)co_await read_blocked(sp.a, reading);
-      } catch (const coring::cancelled&) {
-        child_cancelled = true;
-        throw;
-      }
-    }));
-    CHECK(reading.size() == 1);
-    CHECK(child_cancelled.load());  // the caller resumed only after the child ended
+    blocked_reads r;
+    std::atomic<int> child_cancelled{0};
+    co_await coring::move_on_after(20ms, coring::on_thread(1, [&] { return count_cancel(r.read(), child_cancelled); }));
+    CHECK(r.reading.size() == 1);
+    CHECK(child_cancelled.load() == 1);  // the caller resumed only after the child ended
   }(), with_threads(2));
 }
 
@@ -273,9 +270,7 @@ TEST_CASE("on_thread: a caller cancelled before the call never starts the child"
 }
 
 TEST_CASE("on_thread: a cancel racing the child's completion loses no result") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   coring::run([]() -> task<> {
     int delivered = 0, cancelled = 0, lost = 0;
     std::atomic<int> completed{0};
@@ -330,18 +325,15 @@ TEST_CASE("on_thread: run_blocking on a loop thread returns to that thread's rin
 // ---- spawn_on ----
 
 TEST_CASE("spawn_on: a failure on thread 1 cancels a child blocked in a socket read on thread 0") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   coring::run([]() -> task<> {
-    socket_pair sp;
-    coring::channel<int> reading(8);
+    blocked_reads r;
     coring::task_handle<std::size_t> reader;
     bool failed = false;
     try {
       co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        reader = tg.spawn(read_blocked(sp.a, reading), "reader");
-        (void)co_await reading.get();
+        reader = tg.spawn(r.read(), "reader");
+        (void)co_await r.reading.get();
         tg.spawn_on(1, [&]() -> task<> {
           co_await coring::checkpoint();
           throw std::runtime_error("failed on thread 1");
@@ -357,26 +349,16 @@ TEST_CASE("spawn_on: a failure on thread 1 cancels a child blocked in a socket r
 }
 
 TEST_CASE("spawn_on: a failure on thread 0 cancels a child blocked in a socket read on thread 1") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   coring::run([]() -> task<> {
-    socket_pair sp;
-    coring::channel<int> reading(8);
-    std::atomic<bool> child_cancelled{false};
+    blocked_reads r;
+    std::atomic<int> child_cancelled{0};
     coring::task_handle<void> remote;
     std::size_t errors = 0;
     try {
       co_await coring::with_task_group([&](task_group& tg) -> task<> {
-        remote = tg.spawn_on(1, [&]() -> task<> {
-          try {
-            (void)co_await read_blocked(sp.a, reading);
-          } catch (const coring::cancelled&) {
-            child_cancelled = true;
-            throw;
-          }
-        }, "reader on 1");
-        (void)co_await reading.get();
+        remote = tg.spawn_on(1, [&] { return count_cancel(r.read(), child_cancelled); }, "reader on 1");
+        (void)co_await r.reading.get();
         throw std::runtime_error("body failed on thread 0");
       });
     } catch (const coring::exception_group& eg) {
@@ -384,7 +366,7 @@ TEST_CASE("spawn_on: a failure on thread 0 cancels a child blocked in a socket r
     }
     CHECK(errors == 1);
     CHECK(remote.cancelled());
-    CHECK(child_cancelled.load());
+    CHECK(child_cancelled.load() == 1);
   }(), with_threads(2));
 }
 
@@ -463,33 +445,16 @@ TEST_CASE("spawn_on: a thread index that does not exist is refused before anythi
 // ---- shutdown ----
 
 TEST_CASE("threads: shutdown with work in flight on every thread cancels it and joins every thread") {
-  const bool ev = use_eventfd();
-  std::optional<eventfd_wakeups> force;
-  if (ev) force.emplace();
+  const each_wakeup wakeup;
   std::atomic<int> cancelled{0};
-  socket_pair sp;
-  coring::channel<int> reading(8);
+  blocked_reads r;
   CHECK_THROWS_WITH(coring::run([&]() -> task<> {
     co_await coring::with_task_group([&](task_group& tg) -> task<> {
       for (unsigned k = 0; k < 3; ++k) {
-        tg.spawn_on(k, [&]() -> task<> {
-          try {
-            (void)co_await read_blocked(sp.a, reading);
-          } catch (const coring::cancelled&) {
-            cancelled.fetch_add(1);
-            throw;
-          }
-        });
-        tg.spawn_on(k, [&]() -> task<> {
-          try {
-            co_await coring::sleep(1h);
-          } catch (const coring::cancelled&) {
-            cancelled.fetch_add(1);
-            throw;
-          }
-        });
+        tg.spawn_on(k, [&] { return count_cancel(r.read(), cancelled); });
+        tg.spawn_on(k, [&] { return count_cancel(coring::sleep(1h), cancelled); });
       }
-      for (int i = 0; i < 3; ++i) (void)co_await reading.get();
+      for (int i = 0; i < 3; ++i) (void)co_await r.reading.get();
       throw std::runtime_error("main gives up");
     });
   }(), with_threads(3)), Catch::Contains("unhandled errors"));
