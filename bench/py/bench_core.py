@@ -5,7 +5,7 @@ Each line is `name value unit` with the names bench_core prints, so bench/run_al
 pair them. Each figure is the best of several repetitions, each on a fresh event loop
 (asyncio.run), exactly like the C++ side.
 
-Usage: bench_core.py [--quick]
+Usage: bench_core.py [--quick] [NAME...]
 """
 import asyncio
 import sys
@@ -81,14 +81,19 @@ def main():
     opt = Options()
     scale = opt.scale
     reps = 2 if opt.quick else 5
-    report("await_child_ns", best_of(reps, lambda: await_child_rep(500_000 // scale)))
-    report("checkpoint_ns", best_of(reps, lambda: checkpoint_rep(200_000 // scale)))
-    report("with_timeout_ns", best_of(reps, lambda: with_timeout_rep(100_000 // scale)))
-    report("timer_ns", best_of(reps, lambda: spawn_join_rep(10_000, sleeper)))
-    report("spawn_join_ns", best_of(min(reps, 3), lambda: spawn_join_rep(100_000, trivial)))
-    report("spawn_join_1m_ns", best_of(1, lambda: spawn_join_rep(1_000_000, trivial)))
-    report("spawn_wave_ns", best_of(min(reps, 3), lambda: spawn_wave_rep(12, 8192)))
-    report("yield_8192_ns", best_of(min(reps, 3), lambda: yield_many_rep(8192, 20 // min(scale, 10))))
+    figures = [
+        ("await_child_ns", reps, lambda: await_child_rep(500_000 // scale)),
+        ("checkpoint_ns", reps, lambda: checkpoint_rep(200_000 // scale)),
+        ("with_timeout_ns", reps, lambda: with_timeout_rep(100_000 // scale)),
+        ("timer_ns", reps, lambda: spawn_join_rep(10_000, sleeper)),
+        ("spawn_join_ns", min(reps, 3), lambda: spawn_join_rep(100_000, trivial)),
+        ("spawn_join_1m_ns", 1, lambda: spawn_join_rep(1_000_000, trivial)),
+        ("spawn_wave_ns", min(reps, 3), lambda: spawn_wave_rep(12, 8192)),
+        ("yield_8192_ns", min(reps, 3), lambda: yield_many_rep(8192, 20 // min(scale, 10))),
+    ]
+    for name, n, rep in figures:
+        if opt.wanted(name):  # NAME... picks figures, as bench_core does
+            report(name, best_of(n, rep))
     print(f"python_version {sys.version.split()[0]} -")
 
 
