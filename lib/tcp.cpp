@@ -331,19 +331,12 @@ task<void> tcp_stream::read_exact(std::span<std::byte> buf) {
   return read_exact(std::span<char>(reinterpret_cast<char*>(buf.data()), buf.size()));
 }
 
-namespace {
-// Writes that complete without suspending are cancellation points all the same.
-void throw_if_cancelled() {
-  if (detail::running_task()->cancelled()) throw cancelled{};
-}
-}  // namespace
-
 task<void> tcp_stream::flush() {
   if (w_) {
     if (w_->busy()) co_await w_->idle();
     w_->check(fd_);
   }
-  throw_if_cancelled();
+  detail::throw_if_cancelled();
 }
 
 task<std::size_t> tcp_stream::write_some(std::string_view data) {
@@ -368,7 +361,7 @@ task<void> tcp_stream::write_all(std::string_view data) {
     // (another task writing to the stream may have queued one again by the time we run).
     while (w_->busy()) co_await w_->idle();
     w_->check(fd_);
-    throw_if_cancelled();
+    detail::throw_if_cancelled();
     w_->append(fd_, data);
     co_return;
   }

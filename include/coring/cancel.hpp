@@ -167,7 +167,7 @@ auto linked_timeout(duration d, Op op, const char* who) -> task<await_result_t<O
   // a cancel scope in the loop's (virtual) timer heap.
   if (virtual_time_active() || d > max_link_timeout)
     co_return co_await fail_at_impl(deadline_spec::after(d), std::move(op), who);
-  if (running_task()->cancelled()) throw cancelled{};
+  throw_if_cancelled();
   if (d <= duration::zero()) throw timeout_error(std::string(who) + ": deadline expired");
   op.set_link_timeout(d);  // relative to the submission, which happens in this await
   co_return co_await std::move(op);

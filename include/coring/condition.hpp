@@ -71,7 +71,7 @@ class condition {
   //   jobs.pop_front();
   task<> wait() {
     require_lock("wait");
-    if (detail::this_task()->cancelled()) throw cancelled{};
+    detail::throw_if_cancelled();
     detail::park_awaiter parked(waiters_, "condition.wait");
     lock_->unlock();  // nothing runs before the task parks below
     std::exception_ptr err;
@@ -100,7 +100,7 @@ class condition {
   template <class P>
   auto wait_for(P pred) -> task<std::decay_t<std::invoke_result_t<P&>>> {
     require_lock("wait_for");
-    if (detail::this_task()->cancelled()) throw cancelled{};
+    detail::throw_if_cancelled();
     for (;;) {
       auto r = pred();
       if (r) co_return r;

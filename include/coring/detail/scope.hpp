@@ -153,5 +153,10 @@ inline bool current_task_cancelled() noexcept {
   return n && n->cancelled();
 }
 inline task_node& current_node() { return *running_task(); }
+// For a cancellation point that may complete without suspending (a write accepted at once,
+// a wait whose condition already holds): it raises a pending cancellation all the same.
+inline void throw_if_cancelled() {
+  if (running_task()->cancelled()) throw cancelled{};
+}
 
 }  // namespace coring::detail
