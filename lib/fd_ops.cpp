@@ -13,14 +13,7 @@ close_op::~close_op() {
     // Never awaited: do not leak the descriptor. An SQE still queued may name it (a
     // stream's write-behind send, which counted on this close being queued behind it), and
     // the number must not be free for reuse before that SQE reaches the kernel.
-    loop* l = this_thread().lp;
-    if (l && l->uring().pending() > 0 && fd_ >= 0) {
-      try {
-        l->uring().enter(0, -1);
-      } catch (...) {
-        // a failing ring: the queued SQEs fail on their own
-      }
-    }
+    if (loop* l = this_thread().lp; l && fd_ >= 0) l->submit_now();
     close_fd_now(fd_);
   }
 }

@@ -41,6 +41,15 @@ loop::~loop() {
   std::free(buf_);
 }
 
+void loop::submit_now() noexcept {
+  if (ring_.pending() == 0) return;
+  try {
+    ring_.enter(0, -1);
+  } catch (...) {
+    // the ring is failing as a whole; see the comment in loop.hpp
+  }
+}
+
 void loop::grow() {
   // realloc keeps the entries in place (large blocks move by mremap, without copying or
   // faulting pages in again); only the wrapped-around front part moves behind the old end.

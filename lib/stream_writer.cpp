@@ -42,14 +42,7 @@ void stream_writer::release(stream_writer* w, bool submit) noexcept {
   if (this_thread().lp != w->loop_) return;
   // The caller closes the descriptor next: a queued send must be in the kernel by then (it
   // holds the socket, so the bytes still leave).
-  if (submit && w->queued()) {
-    try {
-      w->loop_->uring().enter(0, -1);
-    } catch (...) {
-      // The ring refuses submissions (it is failing as a whole): the SQE stays queued and
-      // fails with the descriptor it names; nothing here can do better.
-    }
-  }
+  if (submit && w->queued()) w->loop_->submit_now();
   w->linger_timer_.when = clock::now() + linger;
   try {
     w->loop_->add_timer(w->linger_timer_);

@@ -137,6 +137,11 @@ class loop {
   // operations torn down while the kernel still owns their memory.
   void drain(const std::uint16_t& pending);
 
+  // Hands the SQEs queued so far to the kernel now (one enter, no wait), for a caller about
+  // to close(2) a descriptor one of them names: the number must not be free for reuse
+  // before they are in. Never throws: a ring that refuses submissions leaves them queued,
+  // and they fail with the descriptor they name.
+  void submit_now() noexcept;
   // Lists `r` until it unlinks itself (its hook's destructor does).
   void add_resident(loop_resident& r) noexcept { residents_.push_back(r); }
   // A quiet send's CQE (ring::note_quiet) was reaped: the wait that counted it can tell

@@ -91,7 +91,8 @@ class stream_writer final : request, loop_resident {
   loop* loop_;  // null once that loop has ended
   struct linger_timer : timer_entry {
     stream_writer* owner;
-  } linger_timer_;  wait_list idle_;
+  } linger_timer_;
+  wait_list idle_;
   char* buf_ = nullptr;
   std::size_t cap_ = 0, len_ = 0, sent_ = 0;
   std::uint64_t queued_at_ = 0;      // the ring's enter count when it was queued
