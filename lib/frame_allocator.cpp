@@ -10,15 +10,21 @@ constinit thread_local frame_pools tl_frame_pools [[gnu::tls_model("initial-exec
 
 namespace {
 
+// Gives every kept block back to malloc.
+void free_kept_blocks(frame_pools& p) noexcept {
+  for (std::size_t c = 0; c < frame_pools::classes; ++c) {
+    while (frame_pools::free_block* b = p.head[c]) {
+      p.head[c] = b->next;
+      p.room += frame_pools::kept_size(c);
+      ::operator delete(static_cast<void*>(b));
+    }
+  }
+}
+
 struct reaper {
   ~reaper() {
     frame_pools& p = this_thread_pools();
-    for (auto*& head : p.head) {
-      while (frame_pools::free_block* b = head) {
-        head = b->next;
-        ::operator delete(static_cast<void*>(b));
-      }
-    }
+    free_kept_blocks(p);
     p.room = 0;
     p.reaper_registered = false;
   }
@@ -28,7 +34,7 @@ struct reaper {
 
 void* frame_alloc_slow(std::size_t size) {
   frame_pools& p = this_thread_pools();
-  if (++p.live > p.peak_live) p.peak_live = p.live;
+  ++p.live;
   const std::size_t c = frame_pools::class_of(size);
   return ::operator new(c < frame_pools::classes ? frame_pools::block_size(c) : size);
 }
@@ -36,24 +42,29 @@ void* frame_alloc_slow(std::size_t size) {
 void frame_free_slow(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
   const std::size_t c = frame_pools::class_of(size);
-  if (c < frame_pools::classes && !p.reaper_registered) {
-    thread_local reaper r;  // first kept frame on this thread: free the lists at its exit
-    (void)r;
-    p.reaper_registered = true;
-    p.room = frame_pools::keep_bytes;  // the lists are empty: nothing was kept before
-    frame_free(ptr, size);
+  if (c < frame_pools::classes) {
+    if (!p.reaper_registered) {
+      thread_local reaper r;  // first kept frame on this thread: free the lists at its exit
+      (void)r;
+      p.reaper_registered = true;
+      p.room += static_cast<std::ptrdiff_t>(frame_pools::keep_bytes);
+    }
+    // Over the budget or not, the block is kept: a spike that comes back reuses it, and the
+    // loop's next idle moment settles the debt (release_frame_pools).
+    p.keep(ptr, c);
     return;
   }
   --p.live;
   ::operator delete(ptr);
-  p.untrimmed += size;
-  // The end of a spike: hand malloc's free pages back (a few times per spike, each after
-  // at least trim_bytes of frees, so the cost per frame stays small).
-  if (p.untrimmed >= frame_pools::trim_bytes && p.live <= p.peak_live / 4) {
-    malloc_trim(0);
-    p.untrimmed = 0;
-    p.peak_live = p.live;
-  }
+}
+
+// All of the pool goes, not just the part over the budget: the blocks a spike left are
+// spread over its whole heap, and keeping any of them would pin the pages they sit on.
+void release_frame_pools() noexcept {
+  frame_pools& p = this_thread_pools();
+  if (p.room >= 0) return;
+  free_kept_blocks(p);
+  malloc_trim(0);
 }
 
 }  // namespace coring::detail

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "coring/detail/frame_allocator.hpp"
 #include "coring/detail/loop.hpp"
 #include "coring/runtime.hpp"  // runtime_options
 
@@ -39,6 +40,7 @@ loop::~loop() {
     this_thread().lp = outer;
   }
   std::free(buf_);
+  release_frame_pools();  // what a spike left beyond the budget goes with the loop
 }
 
 void loop::submit_now() noexcept {
@@ -207,8 +209,10 @@ void loop::run_once(const bool& done) {
         "or task group) or sleeps forever, and no I/O or timer is pending, so nothing can "
         "ever wake them");
   }
-  // Idle: the moment to hand back a queue that a spike made huge (never on the busy path).
+  // Idle: the moment to hand back what a spike made huge, the ready queue and the frame
+  // pools (never on the busy path: a spike that comes back reuses both).
   if (cap_ > (std::size_t(1) << 16)) [[unlikely]] shrink();
+  if (frame_pools_over_budget()) [[unlikely]] release_frame_pools();
   if (virtual_time_ && !timers_.empty()) {
     jump_to_next_timer();
     return;

@@ -15,6 +15,8 @@
 #include <coring/net.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
+#include <coring/time.hpp>
+#include <coring/detail/frame_allocator.hpp>
 
 #include <fmt/core.h>
 
@@ -263,4 +265,37 @@ TEST_CASE("scale: 1,000,000 live tasks in one group all complete and every frame
   CHECK(c.waiting_at_peak == kTasks);
   CHECK(c.finished == kTasks);
   CHECK(c.frames_after == c.frames_before);
+}
+
+TEST_CASE("scale: a spike beyond the frame pool's budget keeps its memory while the loop is busy and hands it all back when the loop goes idle",
+          "[tasks]") {
+  namespace d = coring::detail;
+  using namespace std::chrono_literals;
+  // Each trivial task keeps a frame and a task state (about 190 bytes) when it ends: 500,000
+  // of them are well over the 64 MiB budget.
+  constexpr std::size_t spike = 500'000;
+  auto trivial = []() -> coring::task<> { co_return; };
+  bool over_after_spike = true, over_after_second = true, over_after_idle = true;
+  std::ptrdiff_t room_after_spike = 0, room_after_second = 0, room_after_idle = 0;
+  coring::run([&]() -> coring::task<> {
+    for (int k = 0; k < 2; ++k) {
+      co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+        for (std::size_t i = 0; i < spike; ++i) tg.spawn(trivial());
+        co_return;
+      });
+      // No idle moment yet: the group ended without the loop waiting in the kernel.
+      (k == 0 ? over_after_spike : over_after_second) = d::frame_pools_over_budget();
+      (k == 0 ? room_after_spike : room_after_second) = d::this_thread_pools().room;
+    }
+    co_await coring::sleep(1ms);  // the loop waits in the kernel: its idle moment
+    over_after_idle = d::frame_pools_over_budget();
+    room_after_idle = d::this_thread_pools().room;
+  }());
+  CHECK(over_after_spike);
+  // The second spike took every block from the pool and gave every one back: no new memory.
+  CHECK(over_after_second);
+  CHECK(room_after_second == room_after_spike);
+  // Idle: every kept block went back to malloc (the budget is whole again).
+  CHECK_FALSE(over_after_idle);
+  CHECK(room_after_idle == static_cast<std::ptrdiff_t>(d::frame_pools::keep_bytes));
 }

@@ -23,21 +23,21 @@ struct frame_pools {
   static constexpr std::size_t classes = 128;
   static constexpr std::size_t class_of(std::size_t size) noexcept { return (size + 7) / granule; }
   static constexpr std::size_t block_size(std::size_t c) noexcept { return c * granule + 8; }
-  // The budget: freed frames (and task states, names, deadlines: everything allocated
-  // here) are kept for reuse up to this many bytes per thread, enough for a burst of
-  // 100,000 children without handing pages back to the kernel and faulting them in. What
-  // is freed beyond it goes back to malloc, and as a spike of live frames ends (live frames
-  // down to a quarter of their peak, at least `trim_bytes` freed since the last time)
-  // malloc is asked to return its free pages to the kernel (malloc_trim), so after a
-  // spike of a million tasks the thread's RSS comes back to within keep_bytes + trim_bytes
-  // (65 MB) of where it started, while the runtime still runs (bench_core's
-  // spawn_join_1m_kept_in_runtime; the loop's ready queue shrinks when it next goes idle).
+  // The budget: while the thread's loop is busy, every freed frame (and task state, name,
+  // deadline: everything allocated here) is kept for reuse, so a burst of a million tasks
+  // that comes back reuses the memory the last one faulted in instead of faulting it in
+  // again. Beyond keep_bytes per thread this is a debt: the next time the loop goes idle
+  // (about to wait in the kernel) or ends, it hands every kept block back to malloc and
+  // malloc's free pages back to the kernel (malloc_trim), so after a spike RSS returns to
+  // about where it started (bench_core's spawn_join_1m_kept_in_runtime). Within the budget
+  // nothing is handed back: the pool stays warm for the usual bursts.
   static constexpr std::size_t keep_bytes = std::size_t(64) << 20;
-  static constexpr std::size_t trim_bytes = std::size_t(1) << 20;
   // What malloc adds to each block (its size word): counted in the budget, so the budget
   // bounds the memory kept, not only the bytes handed out.
   static constexpr std::size_t block_overhead = 8;
-  static constexpr std::size_t kept_size(std::size_t c) noexcept { return block_size(c) + block_overhead; }
+  static constexpr std::ptrdiff_t kept_size(std::size_t c) noexcept {
+    return static_cast<std::ptrdiff_t>(block_size(c) + block_overhead);
+  }
   struct free_block {
     free_block* next;
   };
@@ -46,13 +46,21 @@ struct frame_pools {
   // free (store forwarding fails) and costs a third of a child await.
   std::uint64_t live;
   free_block* head[classes];
-  // What the lists may still take: keep_bytes minus the kept_size of what they hold. 0
-  // until the thread's reaper is registered (nothing is kept that thread exit would not
-  // free), so a free tests one number for both.
-  std::size_t room;
-  std::uint64_t peak_live;     // highest `live` since the last trim
-  std::size_t untrimmed;       // bytes given back to malloc since the last trim
+  // keep_bytes minus the kept_size of what the lists hold: below zero after a spike, until
+  // the loop next goes idle (release_frame_pools). 0 until the thread's reaper is
+  // registered (nothing is kept that thread exit would not free), so a free tests one
+  // number for both.
+  std::ptrdiff_t room;
   bool reaper_registered;
+
+  // Puts a freed block of class c on its list.
+  void keep(void* ptr, std::size_t c) noexcept {
+    --live;
+    auto* b = static_cast<free_block*>(ptr);
+    b->next = head[c];
+    head[c] = b;
+    room -= kept_size(c);
+  }
 };
 
 // Trivially destructible on purpose: a thread_local with a destructor is reached through an
@@ -62,8 +70,15 @@ extern constinit thread_local frame_pools tl_frame_pools [[gnu::tls_model("initi
 
 void* frame_alloc_slow(std::size_t size);
 void frame_free_slow(void* p, std::size_t size) noexcept;
+// Hands every kept block back to malloc, and malloc's free pages back to the kernel, when a
+// spike left the pools over their budget. The loop calls it when it goes idle and when it
+// ends: never on the busy path. Costs a walk of the kept blocks. Never throws.
+void release_frame_pools() noexcept;
 
 [[gnu::no_sanitize_undefined]] inline frame_pools& this_thread_pools() noexcept { return tl_frame_pools; }
+
+// True when a spike left more kept than the budget: the loop then calls release_frame_pools.
+inline bool frame_pools_over_budget() noexcept { return this_thread_pools().room < 0; }
 
 inline void* frame_alloc(std::size_t size) {
   frame_pools& p = this_thread_pools();
@@ -83,11 +98,7 @@ inline void frame_free(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
   const std::size_t c = frame_pools::class_of(size);
   if (c < frame_pools::classes && p.room >= frame_pools::kept_size(c)) {
-    --p.live;
-    auto* b = static_cast<frame_pools::free_block*>(ptr);
-    b->next = p.head[c];
-    p.head[c] = b;
-    p.room -= frame_pools::kept_size(c);
+    p.keep(ptr, c);
     return;
   }
   frame_free_slow(ptr, size);
