@@ -384,6 +384,7 @@ TEST_CASE("http: bad arguments give invalid_argument with a hint") {
     REQUIRE_THROWS_AS(co_await c.get("/relative/path"), std::invalid_argument);
     REQUIRE_THROWS_AS(co_await c.get("not a url"), std::invalid_argument);
     REQUIRE_THROWS_AS(co_await c.request("GE T", "http://127.0.0.1/"), std::invalid_argument);
+    REQUIRE_THROWS_AS(co_await c.request("CONNECT", "http://127.0.0.1:1/"), std::invalid_argument);
     CHECK(c.statistics().connections_opened == 0);
   }());
   CHECK_THROWS_AS(http::header_map({{"X-Evil", "a\r\nInjected: 1"}}), std::invalid_argument);

@@ -568,7 +568,7 @@ class client {
   // Cancellation: a cancellation point (waiting for a socket, connecting, sending,
   // receiving); a cancelled request closes its socket, so it never corrupts the pool.
   // Errors: std::invalid_argument for a bad URL, an https:// URL (no TLS here), a method
-  // or header with illegal characters; std::system_error from connect/send/recv;
+  // or header with illegal characters, CONNECT (tunnels are not supported); std::system_error from connect/send/recv;
   // std::system_error in coring::resolver_category() for unknown host names; protocol_error
   // for a malformed or truncated response or one over max_body_size. Responses are held to
   // the same RFC 9112 head rules as the server's requests: whitespace before a colon,
@@ -863,7 +863,8 @@ class server_control {
 //   408  the head or body did not arrive before its deadline (server_options);
 //   413  a body over max_body_size;   414  a request line over max_request_line;
 //   431  a header section over max_header_size / max_header_count;
-//   501  an unknown method, or a transfer coding other than chunked (gzip, ...);
+//   501  an unknown method, CONNECT (no tunnels), or a transfer coding other than
+//        chunked (gzip, ...);
 //   505  an HTTP version other than 1.x.
 // A handler that throws, or returns a response that cannot be sent (a status outside
 // 200-999), gets 500 and the connection is kept; an I/O error ends only its connection.

@@ -361,6 +361,10 @@ task<streaming_response> client::open_exchange(http::request r) {
   if (!detail::is_token(r.method))
     throw std::invalid_argument(fmt::format(
         "coring::http::request: method '{}' is not an HTTP token; use GET, POST, PUT, ...", r.method));
+  // A 2xx answer to CONNECT turns the connection into a tunnel, which this client cannot
+  // hand over: it would read the tunnelled bytes as a body. (The server refuses it too.)
+  if (r.method == "CONNECT")
+    throw std::invalid_argument("coring::http::request: CONNECT (a tunnel) is not supported; open a tcp_stream to the proxy instead");
   const target t = parse_url(r.target);
   bool may_keep = true;
   const std::string wire = request_wire(r, t, opts_, may_keep);  // serialized once: one send
