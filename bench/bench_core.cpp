@@ -163,11 +163,7 @@ bench::sample warm_spikes(int spikes, std::uint64_t n) {
     for (int k = 0; k <= spikes; ++k) {
       const measured m = co_await spawn_join_rep(n, trivial);
       best.ops_counted += m.ops;
-      const double ns = static_cast<double>(m.elapsed.count()) / static_cast<double>(m.ops);
-      if (k > 0 && ns < best.ns_per_op) {
-        best.ns_per_op = ns;
-        best.enters_per_op = static_cast<double>(m.enters) / static_cast<double>(m.ops);
-      }
+      if (k > 0) best.keep_if_faster(m);
     }
   }(spikes, n, best));
   return best;
@@ -193,7 +189,7 @@ int main(int argc, char** argv) {
     // Memory first, on a process that has not had a million tasks yet.
     const spike_memory m = spike_once(1'000'000);
     report("spawn_join_1m_ns", warm_spikes(std::min(opt.reps, 3), 1'000'000));
-    fmt::print("spawn_join_1m_cold_ns {:.2f} ns\n", double(m.cold.elapsed.count()) / double(m.cold.ops));
+    fmt::print("spawn_join_1m_cold_ns {:.2f} ns\n", m.cold.ns_per_op());
     fmt::print("spawn_join_1m_peak {:.0f} bytes/task\n", m.peak_bytes_per_task);
     fmt::print("spawn_join_1m_kept_in_runtime {:.1f} MB\n", m.kept_inside_mb);
     fmt::print("spawn_join_1m_kept_after_runtime {:.1f} MB\n", m.kept_after_mb);

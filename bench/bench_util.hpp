@@ -22,18 +22,26 @@ namespace bench {
 
 using clock_type = std::chrono::steady_clock;
 
-// The figure printed for one benchmark: the best repetition, per operation.
-struct sample {
-  double ns_per_op = std::numeric_limits<double>::max();
-  double enters_per_op = 0;
-  std::uint64_t ops_counted = 0;  // operations over every repetition (for callgrind's count)
-};
-
 // What one repetition measured: elapsed time and enters over `ops` operations.
 struct measured {
   std::chrono::nanoseconds elapsed{};
   std::uint64_t enters = 0;
   std::uint64_t ops = 0;
+  double ns_per_op() const { return static_cast<double>(elapsed.count()) / static_cast<double>(ops); }
+};
+
+// The figure printed for one benchmark: the best repetition, per operation.
+struct sample {
+  double ns_per_op = std::numeric_limits<double>::max();
+  double enters_per_op = 0;
+  std::uint64_t ops_counted = 0;  // operations over every repetition (for callgrind's count)
+  // Takes `m` as the figure when it is the fastest repetition so far.
+  void keep_if_faster(const measured& m) {
+    if (m.ns_per_op() < ns_per_op) {
+      ns_per_op = m.ns_per_op();
+      enters_per_op = static_cast<double>(m.enters) / static_cast<double>(m.ops);
+    }
+  }
 };
 
 // Started inside the repetition's task, so only the measured work is counted. Under
@@ -63,8 +71,7 @@ sample best_of(int reps, MakeRep make_rep) {
   for (int r = 0; r < reps; ++r) {
     const measured m = coring::run(make_rep());
     best.ops_counted += m.ops;
-    const double ns = static_cast<double>(m.elapsed.count()) / static_cast<double>(m.ops);
-    if (ns < best.ns_per_op) best = {ns, static_cast<double>(m.enters) / static_cast<double>(m.ops), best.ops_counted};
+    best.keep_if_faster(m);
   }
   return best;
 }
