@@ -42,27 +42,26 @@ void* frame_alloc_slow(std::size_t size) {
 void frame_free_slow(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
   const std::size_t c = frame_pools::class_of(size);
-  if (c < frame_pools::classes) {
-    if (!p.reaper_registered) {
-      thread_local reaper r;  // first kept frame on this thread: free the lists at its exit
-      (void)r;
-      p.reaper_registered = true;
-      p.room += static_cast<std::ptrdiff_t>(frame_pools::keep_bytes);
-    }
-    // Over the budget or not, the block is kept: a spike that comes back reuses it, and the
-    // loop's next idle moment settles the debt (release_frame_pools).
-    p.keep(ptr, c);
+  if (c >= frame_pools::classes) {
+    --p.live;
+    ::operator delete(ptr);
     return;
   }
-  --p.live;
-  ::operator delete(ptr);
+  // The first block kept on this thread: free the lists at its exit. From here on every
+  // block is kept, over the budget or not (frame_free): a spike that comes back reuses it,
+  // and the loop's next idle moment settles the debt (release_frame_pools).
+  thread_local reaper r;
+  (void)r;
+  p.reaper_registered = true;
+  p.room += static_cast<std::ptrdiff_t>(frame_pools::keep_bytes);
+  p.keep(ptr, c);
 }
 
 // All of the pool goes, not just the part over the budget: the blocks a spike left are
 // spread over its whole heap, and keeping any of them would pin the pages they sit on.
 void release_frame_pools() noexcept {
+  if (!frame_pools_over_budget()) return;
   frame_pools& p = this_thread_pools();
-  if (p.room >= 0) return;
   free_kept_blocks(p);
   malloc_trim(0);
 }

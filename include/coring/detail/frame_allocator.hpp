@@ -47,10 +47,10 @@ struct frame_pools {
   std::uint64_t live;
   free_block* head[classes];
   // keep_bytes minus the kept_size of what the lists hold: below zero after a spike, until
-  // the loop next goes idle (release_frame_pools). 0 until the thread's reaper is
-  // registered (nothing is kept that thread exit would not free), so a free tests one
-  // number for both.
+  // the loop next goes idle (release_frame_pools). It decides nothing on the fast paths.
   std::ptrdiff_t room;
+  // Set by the first free on this thread, which registers the reaper: nothing is kept that
+  // thread exit would not free.
   bool reaper_registered;
 
   // Puts a freed block of class c on its list.
@@ -97,7 +97,7 @@ inline void* frame_alloc(std::size_t size) {
 inline void frame_free(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
   const std::size_t c = frame_pools::class_of(size);
-  if (c < frame_pools::classes && p.room >= frame_pools::kept_size(c)) {
+  if (c < frame_pools::classes && p.reaper_registered) {
     p.keep(ptr, c);
     return;
   }
