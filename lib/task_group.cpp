@@ -14,6 +14,7 @@ namespace coring::detail {
 
 child_base::~child_base() {
   if (!finished()) detach();  // a finished child left the scope tree then
+  if (unit_word & failed_bit) error_slot()->~exception_ptr();
   if (extras) {
     pool_delete(extras->done_waiters);  // empty: each awaiter holds a handle, so a reference
     pool_delete(extras);
@@ -64,21 +65,29 @@ void child_base::detach() noexcept {
   unit_word |= finished_bit;
 }
 
-void child_base::end(promise_base& p, void (*take)(child_base*, promise_base&) noexcept) noexcept {
-  if (p.error) [[unlikely]] {
+void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) noexcept) noexcept {
+  // Called from the frame's final suspend: the frame is suspended and may be destroyed. Its
+  // memory stays (the state frees the block), and holds the outcome from here on.
+  const bool returned = !p.error;
+  std::exception_ptr e;
+  if (!returned) [[unlikely]] {
     try {
       std::rethrow_exception(p.error);
     } catch (const coring::cancelled&) {
       unit_word |= cancelled_bit;
     } catch (...) {
-      error = p.error;
+      e = std::move(p.error);
     }
-  } else if (take) {
-    take(this, p);
   }
-  // Called from the frame's final suspend: the frame is suspended and may be destroyed.
-  frame.destroy();
-  frame = {};
+  // The value is kept only when a handle besides the group's reference can read it.
+  if (keep && returned && refs() > 1)
+    keep(this, p);
+  else
+    frame().destroy();
+  if (e) [[unlikely]] {
+    ::new (const_cast<unsigned char*>(outcome_memory())) std::exception_ptr(std::move(e));
+    unit_word |= failed_bit;
+  }
   // What detach() does, written out: this runs once per spawned task.
   ilist<task_node, scope_tag>::erase(*this);
   unit_word |= finished_bit;
@@ -92,8 +101,8 @@ void child_base::end(promise_base& p, void (*take)(child_base*, promise_base&) n
   group_state& g = *group;
   ilist<child_base, child_tag>::erase(*this);
   --g.live;
-  if (error) [[unlikely]] {
-    g.record(error, display_name());
+  if (unit_word & failed_bit) [[unlikely]] {
+    g.record(*error_slot(), display_name());
     if (!g.supervisor) g.fail();
   }
   drop_ref();  // may free this state: nothing below touches it
@@ -129,10 +138,7 @@ group_state::~group_state() {
   loop& l = current_loop();
   while (child_base* c = children.pop_front()) {
     l.forget(*c);
-    if (c->frame) {
-      c->frame.destroy();
-      c->frame = {};
-    }
+    if (c->frame_alive()) c->frame().destroy();
     // Destroying the frame may drain its I/O, whose CQEs can post this task again.
     l.forget(*c);
     c->detach();

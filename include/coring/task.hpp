@@ -27,7 +27,10 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -59,21 +62,54 @@ struct finisher {
   ~finisher() = default;
 };
 
+// Every frame's block starts with room for the state of a spawned task (task_group.hpp's
+// child_base), so a spawn makes one block where it made two and a task's state shares
+// cache lines with its frame (bench_core: 187 -> 173 bytes per live task, 315 -> 281
+// instructions per spawn and join). A frame that is only awaited leaves the room unused
+// (112 bytes of its block). The word after the room says who frees the block:
+//   0           a plain frame: freeing the frame frees the block;
+//   1           a spawned task's state lives in the room and the frame runs;
+//   2n+1 (n>0)  the frame, of n bytes, has ended but the state lives on (handles hold it):
+//               it keeps the task's outcome in the dead frame's memory and frees the
+//               block when its last reference goes.
+// 104 bytes is what the state takes (checked where it is made); the prefix is a multiple
+// of 16 so the frame keeps malloc's alignment.
+inline constexpr std::size_t frame_child_room = 104;
+inline constexpr std::size_t frame_prefix = frame_child_room + 8;
+static_assert(frame_prefix % 16 == 0, "the frame after the prefix must stay 16-byte aligned");
+inline std::uint64_t& frame_block_word(void* block) noexcept {
+  return *std::launder(reinterpret_cast<std::uint64_t*>(static_cast<unsigned char*>(block) + frame_child_room));
+}
+// The block of the frame at `frame`: a coroutine handle's address is what operator new
+// returned (GCC and Clang put the frame there).
+inline void* frame_block_of(void* frame) noexcept { return static_cast<unsigned char*>(frame) - frame_prefix; }
+
 struct promise_base {
   std::coroutine_handle<> continuation;
   finisher* owner = nullptr;
   std::exception_ptr error;
 
-  // The frame is the whole block, with nothing before it. Measured (bench/count_instructions,
-  // 2026-12-03): a block with room before the frame for a spawned task's state (one block
-  // per spawn instead of frame + child_state) saved 14 bytes per live task (187 -> 173) and
-  // 93 instructions per cold spawn, but any offset between the block and the frame makes
-  // g++ 12 stop inlining an awaited child's first step into its caller: await child went
-  // from 112 to 138 instructions (135 with the offset alone), spawn waves gained nothing
-  // (315) and the 1M-alive spawn measured slower (38-49 ns against 30). Retry it with another
-  // compiler, or with the room after the frame (which needs the frame's size at spawn).
-  static void* operator new(std::size_t n) { return frame_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+  // The frame's address is made by integer arithmetic on purpose: from `block + prefix`,
+  // g++ 12 loses track of what the coroutine's first resume will find in the frame (its
+  // resume index), no longer makes the specialised copy of an awaited child's resume
+  // function that it inlines into the caller, and an await costs 135 instructions instead
+  // of 112 (117 this way: the word below and the offset).
+  static void* operator new(std::size_t n) {
+    auto* block = static_cast<unsigned char*>(frame_alloc(n + frame_prefix));
+    ::new (block + frame_child_room) std::uint64_t(0);
+    auto* frame = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(block) + frame_prefix);
+    if (!frame) __builtin_unreachable();  // lost with the integer: frame_alloc never returns null
+    return frame;
+  }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    void* block = frame_block_of(p);
+    std::uint64_t& word = frame_block_word(block);
+    if (word != 0) {  // a spawned task's state outlives its frame and frees the block
+      word = (std::uint64_t(n) << 1) | 1;
+      return;
+    }
+    frame_free(block, n + frame_prefix);
+  }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
   struct final_awaiter {
@@ -156,7 +192,9 @@ class [[nodiscard]] task {
     handle_type h;
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
-      if (h.done() || h.promise().continuation) [[unlikely]]
+      // A task that ran has a continuation: it was awaited (a spawned or run() task's frame
+      // is no longer the task's to await), so a null one also means "not done".
+      if (h.promise().continuation) [[unlikely]]
         detail::misused_task("coring: a task was awaited twice; a task runs once: keep its result, or make a new "
                              "task by calling the coroutine again");
       h.promise().continuation = caller;

@@ -92,62 +92,114 @@ struct child_extras {
   wait_list* done_waiters = nullptr;
 };
 
-// A spawned task: its node, its frame until it finishes, and its outcome after. Shared by
-// the group and the handles. Every spawn makes one, so its size is the memory of a live
-// task beside the frame (120 bytes, which fills a malloc chunk of 128: see frame_pools):
-// what few tasks use (a name, awaiters of the handle, a scope of its own for cancelling it
-// alone) is allocated when first used, the handle count and outcome flags sit in the
-// node's spare word, and the frame's promise is reached through the frame's end.
+// A spawned task: its node and its outcome, made in the room at the start of the frame's
+// block (task.hpp: frame_prefix), so a spawn allocates one block. Shared by the group and
+// the handles: when handles outlive the frame, the block stays (the frame's memory, dead,
+// then holds the task's outcome: its exception, or its value when a handle can still read
+// it) and the last reference frees it. Every spawn makes one, so its size is the memory of
+// a live task beside the frame (104 bytes): what few tasks use (a name, awaiters of the
+// handle, a scope of its own for cancelling it alone) is allocated when first used, and
+// the handle count and outcome flags sit in the node's spare word.
 struct child_base : finisher, task_node, hook<child_tag> {
   group_state* group;
-  std::coroutine_handle<> frame;  // until the child finishes
-  std::exception_ptr error;       // a failure (not a cancellation)
   child_extras* extras = nullptr;
 
   // Two references to start with: the group's, and the handle spawn returns.
   child_base(group_state& g) noexcept : group(&g) { unit_word = 2 * one_ref; }
   ~child_base();
   // The spare word of the node: handles and the group (until the child finishes) counted
-  // from bit 2, and the two outcome flags.
-  static constexpr std::uint32_t finished_bit = 1, cancelled_bit = 2, one_ref = 4;
+  // from bit 4, and the outcome flags: failed (an exception is kept), value (a value is
+  // kept).
+  static constexpr std::uint32_t finished_bit = 1, cancelled_bit = 2, failed_bit = 4, value_bit = 8, one_ref = 16;
   bool finished() const noexcept { return unit_word & finished_bit; }
   bool was_cancelled() const noexcept { return unit_word & cancelled_bit; }
   std::uint32_t refs() const noexcept { return unit_word / one_ref; }
   void add_ref() noexcept { unit_word += one_ref; }
   void drop_ref() noexcept {
     unit_word -= one_ref;
-    if (unit_word < one_ref) destroy();
+    if (unit_word < one_ref) [[likely]] {
+      // Most children end with nothing to destroy: no value or exception kept, nothing
+      // allocated for them, no name of their own, unlinked from every list. Their
+      // destructor would do nothing, so the block is freed without running it.
+      if ((unit_word & (failed_bit | value_bit)) == 0 && finished() && !extras && !name.owns_storage())
+        release_block(this);
+      else
+        destroy();
+    }
   }
-  virtual void destroy() noexcept = 0;  // deletes the child_state<T>
+  virtual void destroy() noexcept = 0;  // ends the child_state<T> and frees the block
+  // The coroutine frame after this state: runs until the child finishes.
+  std::coroutine_handle<> frame() const noexcept {
+    return std::coroutine_handle<>::from_address(const_cast<unsigned char*>(outcome_memory()));
+  }
+  bool frame_alive() const noexcept { return frame_block_word(const_cast<child_base*>(this)) == 1; }
+  // The failure (not a cancellation) the child ended with, or null.
+  std::exception_ptr failure() const noexcept {
+    return (unit_word & failed_bit) ? *error_slot() : std::exception_ptr();
+  }
+  // Where a finished child keeps its outcome: in its dead frame, which is at least as large
+  // as the promise that held that outcome (an exception_ptr, then the value 16 bytes in).
+  const unsigned char* outcome_memory() const noexcept {
+    return reinterpret_cast<const unsigned char*>(this) + frame_prefix;
+  }
+  std::exception_ptr* error_slot() const noexcept {
+    return std::launder(reinterpret_cast<std::exception_ptr*>(const_cast<unsigned char*>(outcome_memory())));
+  }
+  static constexpr std::size_t value_offset = 16;
   wait_list& awaiters();
   child_extras& more();
   // Cancels this child only (task_handle::cancel).
   void cancel_alone() noexcept;
-  // The frame's final suspend: records the outcome (the value by `take`, null for void),
-  // destroys the frame, leaves the scope tree and the group (reporting a failure to it),
-  // drops the group's reference and wakes the group's joiner after the last child.
-  void end(promise_base& p, void (*take)(child_base*, promise_base&) noexcept) noexcept;
+  // The frame's final suspend: records the outcome (`keep`, when given, destroys the frame
+  // and keeps the value if a handle can still read it), destroys the frame, leaves the
+  // scope tree and the group (reporting a failure to it), drops the group's reference and
+  // wakes the group's joiner after the last child.
+  void end(promise_base& p, void (*keep)(child_base*, promise_base&) noexcept) noexcept;
   void detach() noexcept;
-  static void* operator new(std::size_t n) { return frame_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+  // After the state has been destroyed: frees the block if the frame has ended, else leaves
+  // it to the frame (a child that never started: its task still owns the frame).
+  static void release_block(void* block) noexcept {
+    std::uint64_t& word = frame_block_word(block);
+    if (word > 1) [[likely]]
+      frame_free(block, (word >> 1) + frame_prefix);
+    else
+      word = 0;  // the frame still runs (it never started): freeing it frees the block
+  }
 };
 
 template <class T>
 struct child_state final : child_base {
-  std::optional<T> value;
+  static_assert(alignof(T) <= 16, "coring::task_group::spawn: a task's value type may be aligned to at most 16 bytes");
   using child_base::child_base;
+  T* value_slot() const noexcept {
+    return std::launder(reinterpret_cast<T*>(const_cast<unsigned char*>(outcome_memory()) + value_offset));
+  }
+  T& value() const noexcept { return *value_slot(); }
   void task_ended(promise_base& p) noexcept override {
     end(p, [](child_base* b, promise_base& q) noexcept {
-      static_cast<child_state*>(b)->value.emplace(std::move(*static_cast<promise<T>&>(q).value));
+      auto* self = static_cast<child_state*>(b);
+      T v = std::move(*static_cast<promise<T>&>(q).value);
+      self->frame().destroy();
+      ::new (const_cast<unsigned char*>(self->outcome_memory()) + value_offset) T(std::move(v));
+      self->unit_word |= value_bit;
     });
   }
-  void destroy() noexcept override { delete this; }
+  void destroy() noexcept override {
+    if (unit_word & value_bit) value_slot()->~T();
+    void* block = this;
+    this->~child_state();
+    release_block(block);
+  }
 };
 template <>
 struct child_state<void> final : child_base {
   using child_base::child_base;
   void task_ended(promise_base& p) noexcept override { end(p, nullptr); }
-  void destroy() noexcept override { delete this; }
+  void destroy() noexcept override {
+    void* block = this;
+    this->~child_state();
+    release_block(block);
+  }
 };
 
 // The part of a group a task_group handle points at; outlives the group so a late spawn
@@ -195,7 +247,6 @@ struct group_state : hook<open_group_tag> {
     c.scope = &scope;
     scope.tasks.push_back_unlinked(c);
     p.owner = &c;
-    c.frame = h;
     children.push_back_unlinked(c);
     ++live;
     l.post(h, &c);
@@ -252,7 +303,9 @@ class handle_awaiter;
 
 // What spawn() returns: a copyable view of one child, valid after the group ends
 // (Python's asyncio.Task as returned by create_task). Copies share the child's state; the
-// last one to go frees it. A default-constructed or moved-from handle is empty: every call
+// last one to go frees it. The state sits in the block of the child's frame, so a handle
+// kept after the task ended keeps that block (the frame's size; its locals are long
+// destroyed, and its memory holds the outcome): drop handles you no longer read. A default-constructed or moved-from handle is empty: every call
 // but assignment, destruction and `co_await` (which throws std::logic_error) on it is a
 // programming error. None of the accessors suspends, so none is a cancellation point.
 //
@@ -295,7 +348,7 @@ class task_handle {
   // Errors: std::logic_error before the task finished.
   std::exception_ptr exception() const {
     require_done("exception()");
-    return s_->error;
+    return s_->failure();
   }
   // The task's value (void for task<void>), as a reference into the state the handles
   // share (valid while one of them lives). Rethrows the task's exception; throws
@@ -305,8 +358,8 @@ class task_handle {
   decltype(auto) result() const {
     require_done("result()");
     if (s_->was_cancelled()) throw coring::cancelled{};
-    if (s_->error) std::rethrow_exception(s_->error);
-    if constexpr (!std::is_void_v<T>) return static_cast<T&>(*s_->value);
+    if (std::exception_ptr e = s_->failure()) std::rethrow_exception(e);
+    if constexpr (!std::is_void_v<T>) return static_cast<T&>(s_->value());
   }
   // The name given to spawn, or "task-<id>". Errors: std::bad_alloc only.
   const std::string& name() const { return s_->display_name(); }
@@ -552,8 +605,12 @@ class task_group {
     if (!t.valid())
       throw std::logic_error("coring::task_group::spawn: the task is empty (moved from or default-constructed); "
                              "spawn the task a coroutine call returns, or a callable that returns one");
-    auto* c = new detail::child_state<T>(*g);
-    g->adopt(*c, t.handle(), t.handle().promise(), name);  // on failure, frees c; t frees the frame
+    // The child's state goes in the room at the start of the frame's block (task.hpp).
+    static_assert(sizeof(detail::child_state<T>) <= detail::frame_child_room, "a child's state fills the frame's room");
+    void* block = detail::frame_block_of(t.handle().address());
+    auto* c = ::new (block) detail::child_state<T>(*g);
+    detail::frame_block_word(block) = 1;
+    g->adopt(*c, t.handle(), t.handle().promise(), name);  // on failure, ends c; t frees the frame
     (void)t.release();
     return task_handle<T>(c, typename task_handle<T>::adopt_t{});
   }

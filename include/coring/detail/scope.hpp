@@ -94,6 +94,8 @@ class task_name {
     if (*literal) bits_ = reinterpret_cast<std::uintptr_t>(literal) | static_bit;
   }
   bool empty() const noexcept { return bits_ == 0; }
+  // False when destroying the name would free nothing (no name, or a literal).
+  bool owns_storage() const noexcept { return bits_ != 0 && !(bits_ & static_bit); }
   // Only when !empty(). A literal name becomes a string of its own on the first read
   // (reading a name is rare: an error report, dump_tasks, handle.name()).
   // Errors: std::bad_alloc.
