@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <cstdint>
 #include <new>
 
 namespace coring::detail {
@@ -36,7 +37,9 @@ void* frame_alloc_slow(std::size_t size) {
   frame_pools& p = this_thread_pools();
   ++p.live;
   const std::size_t c = frame_pools::class_of(size);
-  return ::operator new(c < frame_pools::classes ? frame_pools::block_size(c) : size);
+  void* b = ::operator new(c < frame_pools::classes ? frame_pools::block_size(c) : size);
+  if (has_spawn_word(size)) ::new (static_cast<unsigned char*>(b) + spawn_word_offset) std::uint64_t(0);
+  return b;
 }
 
 void frame_free_slow(void* ptr, std::size_t size) noexcept {

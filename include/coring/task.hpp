@@ -73,13 +73,12 @@ struct finisher {
 //               it keeps the task's outcome in the dead frame's memory and frees the
 //               block when its last reference goes.
 // 104 bytes is what the state takes (checked where it is made); the prefix is a multiple
-// of 16 so the frame keeps malloc's alignment.
-inline constexpr std::size_t frame_child_room = 104;
+// of 16 so the frame keeps malloc's alignment. The word is the allocator's spawn word,
+// which it keeps zero in free blocks, so a frame is made without writing it.
+inline constexpr std::size_t frame_child_room = spawn_word_offset;
 inline constexpr std::size_t frame_prefix = frame_child_room + 8;
 static_assert(frame_prefix % 16 == 0, "the frame after the prefix must stay 16-byte aligned");
-inline std::uint64_t& frame_block_word(void* block) noexcept {
-  return *std::launder(reinterpret_cast<std::uint64_t*>(static_cast<unsigned char*>(block) + frame_child_room));
-}
+inline std::uint64_t& frame_block_word(void* block) noexcept { return spawn_word(block); }
 // The block of the frame at `frame`: a coroutine handle's address is what operator new
 // returned (GCC and Clang put the frame there).
 inline void* frame_block_of(void* frame) noexcept { return static_cast<unsigned char*>(frame) - frame_prefix; }
@@ -93,10 +92,9 @@ struct promise_base {
   // g++ 12 loses track of what the coroutine's first resume will find in the frame (its
   // resume index), no longer makes the specialised copy of an awaited child's resume
   // function that it inlines into the caller, and an await costs 135 instructions instead
-  // of 112 (117 this way: the word below and the offset).
+  // of 112 (115 this way).
   static void* operator new(std::size_t n) {
     auto* block = static_cast<unsigned char*>(frame_alloc(n + frame_prefix));
-    ::new (block + frame_child_room) std::uint64_t(0);
     auto* frame = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(block) + frame_prefix);
     if (!frame) __builtin_unreachable();  // lost with the integer: frame_alloc never returns null
     return frame;
@@ -108,7 +106,7 @@ struct promise_base {
       word = (std::uint64_t(n) << 1) | 1;
       return;
     }
-    frame_free(block, n + frame_prefix);
+    frame_free_clean(block, n + frame_prefix);
   }
 
   std::suspend_always initial_suspend() noexcept { return {}; }

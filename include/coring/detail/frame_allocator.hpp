@@ -94,7 +94,20 @@ inline void* frame_alloc(std::size_t size) {
   return frame_alloc_slow(size);
 }
 
-inline void frame_free(void* ptr, std::size_t size) noexcept {
+// A block big enough for a coroutine frame has a word at spawn_word_offset that says who
+// frees it (task.hpp: frame_prefix): zero, "the frame", unless a spawned task's state lives
+// in the block. The allocator keeps that word zero in every free block that has one, so
+// making a frame writes nothing there: frame_alloc_slow zeroes a fresh block, frame_free
+// zeroes what any other user left, and a frame's own free (frame_free_clean) finds the
+// zero it was given.
+inline constexpr std::size_t spawn_word_offset = 104;
+inline constexpr bool has_spawn_word(std::size_t size) noexcept { return size >= spawn_word_offset + 8; }
+inline std::uint64_t& spawn_word(void* block) noexcept {
+  return *std::launder(reinterpret_cast<std::uint64_t*>(static_cast<unsigned char*>(block) + spawn_word_offset));
+}
+
+// Frees a block whose spawn word, if it has one, is zero.
+inline void frame_free_clean(void* ptr, std::size_t size) noexcept {
   frame_pools& p = this_thread_pools();
   const std::size_t c = frame_pools::class_of(size);
   if (c < frame_pools::classes && p.reaper_registered) {
@@ -102,6 +115,11 @@ inline void frame_free(void* ptr, std::size_t size) noexcept {
     return;
   }
   frame_free_slow(ptr, size);
+}
+
+inline void frame_free(void* ptr, std::size_t size) noexcept {
+  if (has_spawn_word(size)) spawn_word(ptr) = 0;
+  frame_free_clean(ptr, size);
 }
 
 // An object of the runtime's own that few tasks need (a deadline timer, a task's name, the
