@@ -64,7 +64,7 @@ struct finisher {
 
 // Every frame's block starts with room for the state of a spawned task (task_group.hpp's
 // child_base), so a spawn makes one block where it made two and a task's state shares
-// cache lines with its frame (bench_core: 187 -> 173 bytes per live task, 315 -> 281
+// cache lines with its frame (bench_core: 208 -> 192 bytes per live task, 315 -> 281
 // instructions per spawn and join). A frame that is only awaited leaves the room unused
 // (112 bytes of its block). The word after the room says who frees the block:
 //   0           a plain frame: freeing the frame frees the block;
@@ -92,7 +92,7 @@ struct promise_base {
   // g++ 12 loses track of what the coroutine's first resume will find in the frame (its
   // resume index), no longer makes the specialised copy of an awaited child's resume
   // function that it inlines into the caller, and an await costs 135 instructions instead
-  // of 112 (115 this way).
+  // of 112 (113 this way: bench/count_instructions build-release await_child_ns).
   static void* operator new(std::size_t n) {
     auto* block = static_cast<unsigned char*>(frame_alloc(n + frame_prefix));
     auto* frame = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(block) + frame_prefix);
