@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 
-#include <cstdint>
 #include <new>
 
 namespace coring::detail {
@@ -38,7 +37,7 @@ void* frame_alloc_slow(std::size_t size) {
   ++p.live;
   const std::size_t c = frame_pools::class_of(size);
   void* b = ::operator new(c < frame_pools::classes ? frame_pools::block_size(c) : size);
-  if (has_spawn_word(size)) ::new (static_cast<unsigned char*>(b) + spawn_word_offset) std::uint64_t(0);
+  if (has_spawn_word(size)) spawn_word(b) = 0;
   return b;
 }
 

@@ -78,7 +78,6 @@ struct finisher {
 inline constexpr std::size_t frame_child_room = spawn_word_offset;
 inline constexpr std::size_t frame_prefix = frame_child_room + 8;
 static_assert(frame_prefix % 16 == 0, "the frame after the prefix must stay 16-byte aligned");
-inline std::uint64_t& frame_block_word(void* block) noexcept { return spawn_word(block); }
 // The block of the frame at `frame`: a coroutine handle's address is what operator new
 // returned (GCC and Clang put the frame there).
 inline void* frame_block_of(void* frame) noexcept { return static_cast<unsigned char*>(frame) - frame_prefix; }
@@ -101,7 +100,7 @@ struct promise_base {
   }
   static void operator delete(void* p, std::size_t n) noexcept {
     void* block = frame_block_of(p);
-    std::uint64_t& word = frame_block_word(block);
+    std::uint64_t& word = spawn_word(block);
     if (word != 0) {  // a spawned task's state outlives its frame and frees the block
       word = (std::uint64_t(n) << 1) | 1;
       return;

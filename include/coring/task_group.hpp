@@ -106,7 +106,9 @@ struct child_base : finisher, task_node, hook<child_tag> {
 
   // Two references to start with: the group's, and the handle spawn returns.
   child_base(group_state& g) noexcept : group(&g) { unit_word = 2 * one_ref; }
-  ~child_base();
+  // Virtual: the state is ended through its base (destroy), and child_state<T> destroys the
+  // value it keeps.
+  virtual ~child_base();
   // The spare word of the node: handles and the group (until the child finishes) counted
   // from bit 4, and the outcome flags: failed (an exception is kept), value (a value is
   // kept).
@@ -127,12 +129,17 @@ struct child_base : finisher, task_node, hook<child_tag> {
         destroy();
     }
   }
-  virtual void destroy() noexcept = 0;  // ends the child_state<T> and frees the block
+  // Ends the child_state<T> and frees the block.
+  void destroy() noexcept {
+    void* block = this;
+    this->~child_base();
+    release_block(block);
+  }
   // The coroutine frame after this state: runs until the child finishes.
   std::coroutine_handle<> frame() const noexcept {
     return std::coroutine_handle<>::from_address(const_cast<unsigned char*>(outcome_memory()));
   }
-  bool frame_alive() const noexcept { return frame_block_word(const_cast<child_base*>(this)) == 1; }
+  bool frame_alive() const noexcept { return spawn_word(const_cast<child_base*>(this)) == 1; }
   // The failure (not a cancellation) the child ended with, or null.
   std::exception_ptr failure() const noexcept {
     return (unit_word & failed_bit) ? *error_slot() : std::exception_ptr();
@@ -159,7 +166,7 @@ struct child_base : finisher, task_node, hook<child_tag> {
   // After the state has been destroyed: frees the block if the frame has ended, else leaves
   // it to the frame (a child that never started: its task still owns the frame).
   static void release_block(void* block) noexcept {
-    std::uint64_t& word = frame_block_word(block);
+    std::uint64_t& word = spawn_word(block);
     if (word > 1) [[likely]]
       frame_free(block, (word >> 1) + frame_prefix);
     else
@@ -184,22 +191,14 @@ struct child_state final : child_base {
       self->unit_word |= value_bit;
     });
   }
-  void destroy() noexcept override {
+  ~child_state() override {
     if (unit_word & value_bit) value_slot()->~T();
-    void* block = this;
-    this->~child_state();
-    release_block(block);
   }
 };
 template <>
 struct child_state<void> final : child_base {
   using child_base::child_base;
   void task_ended(promise_base& p) noexcept override { end(p, nullptr); }
-  void destroy() noexcept override {
-    void* block = this;
-    this->~child_state();
-    release_block(block);
-  }
 };
 
 // The part of a group a task_group handle points at; outlives the group so a late spawn
@@ -305,9 +304,9 @@ class handle_awaiter;
 // (Python's asyncio.Task as returned by create_task). Copies share the child's state; the
 // last one to go frees it. The state sits in the block of the child's frame, so a handle
 // kept after the task ended keeps that block (the frame's size; its locals are long
-// destroyed, and its memory holds the outcome): drop handles you no longer read. A default-constructed or moved-from handle is empty: every call
-// but assignment, destruction and `co_await` (which throws std::logic_error) on it is a
-// programming error. None of the accessors suspends, so none is a cancellation point.
+// destroyed, and its memory holds the outcome): drop handles you no longer read. A
+// default-constructed or moved-from handle is empty: every call but assignment,
+// destruction and `co_await` (which throws std::logic_error) on it is a programming error. None of the accessors suspends, so none is a cancellation point.
 //
 // Example (examples/task_group_handle_results.cpp):
 //   for (const auto& h : {good, failed, stopped}) {
@@ -609,7 +608,7 @@ class task_group {
     static_assert(sizeof(detail::child_state<T>) <= detail::frame_child_room, "a child's state fills the frame's room");
     void* block = detail::frame_block_of(t.handle().address());
     auto* c = ::new (block) detail::child_state<T>(*g);
-    detail::frame_block_word(block) = 1;
+    detail::spawn_word(block) = 1;
     g->adopt(*c, t.handle(), t.handle().promise(), name);  // on failure, ends c; t frees the frame
     (void)t.release();
     return task_handle<T>(c, typename task_handle<T>::adopt_t{});

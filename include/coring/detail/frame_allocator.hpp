@@ -16,8 +16,9 @@ namespace coring::detail {
 struct frame_pools {
   // Class c holds blocks of c * 16 + 8 bytes (8, 24, 40, 56, ...; up to 2040). 16 is the
   // allocation alignment: a coarser class would round the 168-byte block of a trivial
-  // spawned task (its frame and its state: task.hpp, frame_prefix) up to 200 or more. The extra 8 is malloc's: it keeps an 8-byte size word before each block and
-  // rounds the whole chunk to 16, so a request of 16k + 8 bytes fills its chunk exactly,
+  // spawned task (its frame and its state: task.hpp, frame_prefix) up to 200 or more. The
+  // extra 8 is malloc's: it keeps an 8-byte size word before each block and rounds the
+  // whole chunk to 16, so a request of 16k + 8 bytes fills its chunk exactly,
   // where one of 16k bytes wastes 8 of it (a 56-byte frame takes a 64-byte chunk, not 80).
   static constexpr std::size_t granule = 16;
   static constexpr std::size_t classes = 128;
