@@ -1,5 +1,6 @@
 #include "coring/task_group.hpp"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +16,7 @@ namespace coring::detail {
 child_base::~child_base() {
   if (!finished()) detach();  // a finished child left the scope tree then
   if (unit_word & failed_bit) error_slot()->~exception_ptr();
+  if (unit_word & value_bit) (*destructor_slot())(value_memory());
   if (extras) {
     pool_delete(extras->done_waiters);  // empty: each awaiter holds a handle, so a reference
     pool_delete(extras);
@@ -65,29 +67,31 @@ void child_base::detach() noexcept {
   unit_word |= finished_bit;
 }
 
-void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) noexcept) noexcept {
-  // Called from the frame's final suspend: the frame is suspended and may be destroyed. Its
-  // memory stays (the state frees the block), and holds the outcome from here on.
-  const bool returned = !p.error;
+void child_base::end_frame_with_error(promise_base& p) noexcept {
   std::exception_ptr e;
-  if (!returned) [[unlikely]] {
-    try {
-      std::rethrow_exception(p.error);
-    } catch (const coring::cancelled&) {
-      unit_word |= cancelled_bit;
-    } catch (...) {
-      e = std::move(p.error);
-    }
+  try {
+    std::rethrow_exception(p.error);
+  } catch (const coring::cancelled&) {
+    unit_word |= cancelled_bit;
+  } catch (...) {
+    e = std::move(p.error);
   }
-  // The value is kept only when a handle besides the group's reference can read it.
-  if (keep && returned && refs() > 1)
-    keep(this, p);
-  else
-    frame().destroy();
-  if (e) [[unlikely]] {
+  frame().destroy();
+  if (e) {
     ::new (const_cast<unsigned char*>(outcome_memory())) std::exception_ptr(std::move(e));
     unit_word |= failed_bit;
   }
+}
+
+void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) noexcept) noexcept {
+  // Called from the frame's final suspend: the frame is suspended and may be destroyed. Its
+  // memory stays (the state frees the block), and holds the outcome from here on.
+  if (p.error) [[unlikely]]
+    end_frame_with_error(p);
+  else if (keep && refs() > 1)  // the value is kept only when a handle besides the group's can read it
+    keep(this, p);
+  else
+    frame().destroy();
   // What detach() does, written out: this runs once per spawned task.
   ilist<task_node, scope_tag>::erase(*this);
   unit_word |= finished_bit;
@@ -99,7 +103,6 @@ void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) n
   }
   // The group's side, here too rather than in a call of its own.
   group_state& g = *group;
-  ilist<child_base, child_tag>::erase(*this);
   --g.live;
   if (unit_word & failed_bit) [[unlikely]] {
     g.record(*error_slot(), display_name());
@@ -136,7 +139,7 @@ group_state::~group_state() {
   // Normally every child finished before finish(); children still here mean the frame
   // holding the group is being destroyed while suspended: tear them down first.
   loop& l = current_loop();
-  while (child_base* c = children.pop_front()) {
+  while (child_base* c = first_child()) {
     l.forget(*c);
     if (c->frame_alive()) c->frame().destroy();
     // Destroying the frame may drain its I/O, whose CQEs can post this task again.
@@ -304,7 +307,11 @@ void dump_node(const detail::task_node& n, const groups_by_owner& groups, std::s
   for (const detail::group_state* g : it->second) {
     out += fmt::format("{:{}}task group: {} running{}{}\n", "", depth * 2 + 2, g->live,
                        g->supervisor ? ", supervisor" : "", g->aborting ? ", cancelling" : "");
-    g->children.for_each([&](const detail::child_base& c) { dump_node(c, groups, out, depth + 2); });
+    std::vector<const detail::child_base*> children;
+    g->for_each_child([&](const detail::child_base& c) { children.push_back(&c); });
+    // In the order spawned, as ids are given.
+    std::sort(children.begin(), children.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    for (const detail::child_base* c : children) dump_node(*c, groups, out, depth + 2);
   }
 }
 
@@ -313,7 +320,8 @@ void dump_node(const detail::task_node& n, const groups_by_owner& groups, std::s
 std::string dump_tasks() {
   const detail::task_node* root = detail::this_thread().lp ? detail::this_task() : nullptr;
   if (!root) return "no runtime\n";
-  while (root->parent) root = root->parent;  // children know who started them
+  // A child was started by its group's owner.
+  while (detail::child_base::is_child(*root)) root = &static_cast<const detail::child_base*>(root)->group->owner;
   groups_by_owner groups;
   detail::groups_open_here().for_each([&](const detail::group_state& g) { groups[&g.owner].push_back(&g); });
   std::string out;

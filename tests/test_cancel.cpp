@@ -327,6 +327,8 @@ TEST_CASE("cancel: destroying a suspended task tree frees every frame") {
           co_await coring::detail::read_op(fd, buf, sizeof buf);
         }(fd));
         tg.spawn(coring::sleep(10s));
+        // Waits in a timeout's scope, below the group's: the teardown finds it there too.
+        tg.spawn(coring::with_timeout(10s, coring::sleep(10s)));
         tg.spawn(coring::with_task_group([](task_group& inner) -> task<> {
           inner.spawn(coring::sleep(10s));
           co_await coring::sleep(10s);

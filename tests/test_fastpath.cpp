@@ -398,7 +398,7 @@ TEST_CASE("fastpath: a pool block some other object filled serves a frame, which
     // Every class that can hold a frame first holds bytes of 0xff, the spawn word included
     // (task.hpp): the allocator must clear it when such a block is freed, or the frame
     // made in it next would take itself for a spawned task's and never free its block.
-    for (std::size_t n = 112; n <= 2040; n += 16) {
+    for (std::size_t n = d::frame_prefix; n <= 2040; n += 16) {
       void* p = d::frame_alloc(n);
       std::memset(p, 0xff, n);
       d::frame_free(p, n);

@@ -312,6 +312,32 @@ TEST_CASE("task_group: handle results before the task finished is a logic error"
   }());
 }
 
+TEST_CASE("task_group: dump_tasks, called from a child, lists the whole tree with children in the order spawned") {
+  coring::run([]() -> task<> {
+    std::string dump;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      // "first" waits inside a timeout's scope, nested in the group's: the group finds its
+      // children through the scope tree, and lists them as spawned.
+      tg.spawn(coring::with_timeout(10s, coring::sleep(10s)), "first");
+      tg.spawn([&]() -> task<> {
+        co_await coring::checkpoint();
+        dump = coring::dump_tasks();  // from a child: the dump starts at the root task
+        tg.cancel();
+      }, "second");
+      co_return;
+    });
+    const auto main_at = dump.find("main");
+    const auto first_at = dump.find("first");
+    const auto second_at = dump.find("second");
+    CHECK(main_at == 0);
+    CHECK(dump.find("task group: 2 running") != std::string::npos);
+    REQUIRE(first_at != std::string::npos);
+    REQUIRE(second_at != std::string::npos);
+    CHECK(first_at < second_at);
+    CHECK(dump.find("second #3: running") != std::string::npos);
+  }());
+}
+
 TEST_CASE("task_group: dump_tasks shows names, groups and what each task waits on") {
   coring::run([]() -> task<> {
     co_await coring::with_task_group([&](task_group& tg) -> task<> {

@@ -45,7 +45,6 @@ class task_handle;
 
 namespace detail {
 
-struct child_tag {};
 struct group_state;
 
 // The name given to spawn: a string literal (or any array of static storage known at
@@ -97,22 +96,27 @@ struct child_extras {
 // the handles: when handles outlive the frame, the block stays (the frame's memory, dead,
 // then holds the task's outcome: its exception, or its value when a handle can still read
 // it) and the last reference frees it. Every spawn makes one, so its size is the memory of
-// a live task beside the frame (104 bytes): what few tasks use (a name, awaiters of the
-// handle, a scope of its own for cancelling it alone) is allocated when first used, and
-// the handle count and outcome flags sit in the node's spare word.
-struct child_base : finisher, task_node, hook<child_tag> {
+// a live task beside the frame (72 bytes): what few tasks use (a name, awaiters of the
+// handle, a scope of its own for cancelling it alone) is allocated when first used, the
+// handle count and outcome flags sit in the node's spare word, and what can be found
+// otherwise is not stored: who spawned it (the group's owner), the group's list of its
+// children (they are the tasks below the group's scope that name the group), how to end
+// it (one finisher per value type, child_finisher<T>, finds the state from the frame) and
+// how to destroy a kept value (a function pointer kept beside it in the dead frame).
+struct child_base : task_node {
   group_state* group;
   child_extras* extras = nullptr;
 
   // Two references to start with: the group's, and the handle spawn returns.
-  child_base(group_state& g) noexcept : group(&g) { unit_word = 2 * one_ref; }
-  // Virtual: the state is ended through its base (destroy), and child_state<T> destroys the
-  // value it keeps.
-  virtual ~child_base();
+  child_base(group_state& g) noexcept : group(&g) { unit_word = spawned_bit | 2 * one_ref; }
+  ~child_base();
   // The spare word of the node: handles and the group (until the child finishes) counted
-  // from bit 4, and the outcome flags: failed (an exception is kept), value (a value is
-  // kept).
-  static constexpr std::uint32_t finished_bit = 1, cancelled_bit = 2, failed_bit = 4, value_bit = 8, one_ref = 16;
+  // from bit 5, the outcome flags (failed: an exception is kept; value: a value with a
+  // destructor is kept), and spawned, which tells a child's node from a root task's.
+  static constexpr std::uint32_t finished_bit = 1, cancelled_bit = 2, failed_bit = 4, value_bit = 8, spawned_bit = 16,
+                                 one_ref = 32;
+  // True when `n` is a spawned task's node (false for a root task: run()'s, a thread call's).
+  static bool is_child(const task_node& n) noexcept { return n.unit_word & spawned_bit; }
   bool finished() const noexcept { return unit_word & finished_bit; }
   bool was_cancelled() const noexcept { return unit_word & cancelled_bit; }
   std::uint32_t refs() const noexcept { return unit_word / one_ref; }
@@ -129,7 +133,7 @@ struct child_base : finisher, task_node, hook<child_tag> {
         destroy();
     }
   }
-  // Ends the child_state<T> and frees the block.
+  // Ends the state and frees the block.
   void destroy() noexcept {
     void* block = this;
     this->~child_base();
@@ -140,19 +144,29 @@ struct child_base : finisher, task_node, hook<child_tag> {
     return std::coroutine_handle<>::from_address(const_cast<unsigned char*>(outcome_memory()));
   }
   bool frame_alive() const noexcept { return spawn_word(const_cast<child_base*>(this)) == 1; }
+  // The state of the child whose coroutine frame is at `frame`.
+  static child_base& of_frame(void* frame) noexcept {
+    return *std::launder(static_cast<child_base*>(frame_block_of(frame)));
+  }
   // The failure (not a cancellation) the child ended with, or null.
   std::exception_ptr failure() const noexcept {
     return (unit_word & failed_bit) ? *error_slot() : std::exception_ptr();
   }
   // Where a finished child keeps its outcome: in its dead frame, which is at least as large
-  // as the promise that held that outcome (an exception_ptr, then the value 16 bytes in).
+  // as the promise that held that outcome (an exception_ptr, then the value 16 bytes in,
+  // and between them the kept value's destructor).
   const unsigned char* outcome_memory() const noexcept {
     return reinterpret_cast<const unsigned char*>(this) + frame_prefix;
   }
   std::exception_ptr* error_slot() const noexcept {
     return std::launder(reinterpret_cast<std::exception_ptr*>(const_cast<unsigned char*>(outcome_memory())));
   }
+  using value_destructor = void (*)(void*) noexcept;
+  value_destructor* destructor_slot() const noexcept {
+    return std::launder(reinterpret_cast<value_destructor*>(const_cast<unsigned char*>(outcome_memory()) + 8));
+  }
   static constexpr std::size_t value_offset = 16;
+  void* value_memory() const noexcept { return const_cast<unsigned char*>(outcome_memory()) + value_offset; }
   wait_list& awaiters();
   child_extras& more();
   // Cancels this child only (task_handle::cancel).
@@ -162,6 +176,10 @@ struct child_base : finisher, task_node, hook<child_tag> {
   // scope tree and the group (reporting a failure to it), drops the group's reference and
   // wakes the group's joiner after the last child.
   void end(promise_base& p, void (*keep)(child_base*, promise_base&) noexcept) noexcept;
+  // end()'s path for a frame that threw: a cancellation marks the child cancelled, any
+  // other exception is kept (after the frame is destroyed) as its failure. Out of line, so
+  // the usual end holds no exception_ptr of its own.
+  [[gnu::noinline]] void end_frame_with_error(promise_base& p) noexcept;
   void detach() noexcept;
   // After the state has been destroyed: frees the block if the frame has ended, else leaves
   // it to the frame (a child that never started: its task still owns the frame).
@@ -178,28 +196,39 @@ template <class T>
 struct child_state final : child_base {
   static_assert(alignof(T) <= 16, "coring::task_group::spawn: a task's value type may be aligned to at most 16 bytes");
   using child_base::child_base;
-  T* value_slot() const noexcept {
-    return std::launder(reinterpret_cast<T*>(const_cast<unsigned char*>(outcome_memory()) + value_offset));
-  }
-  T& value() const noexcept { return *value_slot(); }
-  void task_ended(promise_base& p) noexcept override {
-    end(p, [](child_base* b, promise_base& q) noexcept {
-      auto* self = static_cast<child_state*>(b);
-      T v = std::move(*static_cast<promise<T>&>(q).value);
-      self->frame().destroy();
-      ::new (const_cast<unsigned char*>(self->outcome_memory()) + value_offset) T(std::move(v));
-      self->unit_word |= value_bit;
-    });
-  }
-  ~child_state() override {
-    if (unit_word & value_bit) value_slot()->~T();
-  }
+  T& value() const noexcept { return *std::launder(static_cast<T*>(value_memory())); }
 };
 template <>
 struct child_state<void> final : child_base {
   using child_base::child_base;
-  void task_ended(promise_base& p) noexcept override { end(p, nullptr); }
 };
+
+// Tells a spawned task's state that its frame reached its final suspend. One object per
+// value type serves every child of that type (the promise's owner), where a finisher in
+// each state took 8 bytes of every live task: the state is found from the frame.
+template <class T>
+struct child_finisher final : finisher {
+  void task_ended(promise_base& p) noexcept override {
+    void* frame = std::coroutine_handle<promise<T>>::from_promise(static_cast<promise<T>&>(p)).address();
+    child_base& c = child_base::of_frame(frame);
+    if constexpr (std::is_void_v<T>) {
+      c.end(p, nullptr);
+    } else {
+      c.end(p, [](child_base* b, promise_base& q) noexcept {
+        T v = std::move(*static_cast<promise<T>&>(q).value);
+        b->frame().destroy();
+        ::new (b->value_memory()) T(std::move(v));
+        if constexpr (!std::is_trivially_destructible_v<T>) {
+          *b->destructor_slot() = [](void* m) noexcept { std::launder(static_cast<T*>(m))->~T(); };
+          b->unit_word |= child_base::value_bit;
+        }
+      });
+    }
+  }
+  static child_finisher instance;
+};
+template <class T>
+child_finisher<T> child_finisher<T>::instance;
 
 // The part of a group a task_group handle points at; outlives the group so a late spawn
 // through a copied handle can be refused instead of touching freed memory.
@@ -220,7 +249,6 @@ struct open_group_tag {};
 struct group_state : hook<open_group_tag> {
   scope_state scope;
   task_node& owner;
-  ilist<child_base, child_tag> children;
   std::size_t live = 0;
   std::vector<exception_group::entry> errors;
   group_ref* ref;
@@ -236,19 +264,33 @@ struct group_state : hook<open_group_tag> {
   }
   [[noreturn]] void refuse_spawn() const;
   // Registers `c` (just made for this group, named `name` unless null or empty) and queues
-  // its frame `h` to run, which it then owns. Errors: std::bad_alloc from the name, when `c`
-  // is destroyed and `h` left to its owner. Inline: it is most of a spawn.
-  void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p, name_arg* name) {
+  // its frame `h` to run, which it then owns; `f` is told when the frame ends. Errors:
+  // std::bad_alloc from the name, when `c` is destroyed and `h` left to its owner. Inline:
+  // it is most of a spawn.
+  void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p, finisher& f, name_arg* name) {
     if (name) name_child(c, std::move(*name));
     loop& l = *this_thread().lp;  // a group is open, so a loop runs
     c.id = l.next_task_id();
-    c.parent = &owner;
     c.scope = &scope;
     scope.tasks.push_back_unlinked(c);
-    p.owner = &c;
-    children.push_back_unlinked(c);
+    p.owner = &f;
     ++live;
     l.post(h, &c);
+  }
+  // The first child of this group still running, or null: its children are the spawned
+  // tasks below the group's scope (in it, or in scopes nested in it) that name the group.
+  // The group keeps no list of them (16 bytes in every task, and two more links to make
+  // and break per spawn), so this walks the scope tree: for teardown and dump_tasks.
+  child_base* first_child() noexcept {
+    return find_child(scope, [](const child_base&) { return true; });
+  }
+  // Calls fn(child) for every child of this group still running, in no particular order.
+  template <class F>
+  void for_each_child(F&& fn) const {
+    find_child(scope, [&](const child_base& c) {
+      fn(c);
+      return false;
+    });
   }
   // Names a child not yet adopted; on failure (std::bad_alloc) destroys it and rethrows.
   static void name_child(child_base& c, name_arg&& name);
@@ -258,6 +300,20 @@ struct group_state : hook<open_group_tag> {
   void record(std::exception_ptr e, std::string task_name);
   // Leaves the group scope and throws what the group's outcome calls for.
   void finish(std::exception_ptr body_error, bool body_cancelled, bool value_lost);
+
+ private:
+  // The first child below `s` for which stop(child) is true.
+  template <class F>
+  child_base* find_child(const scope_state& s, F&& stop) const {
+    const task_node* n = s.tasks.find_if([&](const task_node& t) {
+      return child_base::is_child(t) && static_cast<const child_base&>(t).group == this &&
+             stop(static_cast<const child_base&>(t));
+    });
+    if (n) return const_cast<child_base*>(static_cast<const child_base*>(n));
+    child_base* found = nullptr;
+    s.children.find_if([&](const scope_state& inner) { return (found = find_child(inner, stop)) != nullptr; });
+    return found;
+  }
 };
 
 struct join_awaiter : waiter {
@@ -609,7 +665,7 @@ class task_group {
     void* block = detail::frame_block_of(t.handle().address());
     auto* c = ::new (block) detail::child_state<T>(*g);
     detail::spawn_word(block) = 1;
-    g->adopt(*c, t.handle(), t.handle().promise(), name);  // on failure, ends c; t frees the frame
+    g->adopt(*c, t.handle(), t.handle().promise(), detail::child_finisher<T>::instance, name);  // on failure, ends c; t frees the frame
     (void)t.release();
     return task_handle<T>(c, typename task_handle<T>::adopt_t{});
   }

@@ -70,6 +70,13 @@ class ilist {
   void for_each(F&& fn) const {
     for (const hook<Tag>* h = head_.next; h != &head_; h = h->next) fn(static_cast<const T&>(*h));
   }
+  // The first item for which pred is true, or null.
+  template <class F>
+  const T* find_if(F&& pred) const {
+    for (const hook<Tag>* h = head_.next; h != &head_; h = h->next)
+      if (pred(static_cast<const T&>(*h))) return &static_cast<const T&>(*h);
+    return nullptr;
+  }
   std::size_t size() const noexcept {
     std::size_t n = 0;
     for (const hook<Tag>* h = head_.next; h != &head_; h = h->next) ++n;

@@ -120,7 +120,6 @@ struct task_node : schedulable, hook<scope_tag> {  // schedulable first: this_ta
   scope_state* scope = nullptr;  // innermost cancel scope
   wait_hook* wait = nullptr;     // what the task is suspended on, if anything
   mutable task_name name;        // empty until read: display_name() makes "task-<id>"
-  task_node* parent = nullptr;   // the task that started this one (null for a root task)
   std::uint64_t id = 0;
 
   bool cancelled() const noexcept { return scope->effective; }
