@@ -362,7 +362,8 @@ class handle_awaiter;
 // kept after the task ended keeps that block (the frame's size; its locals are long
 // destroyed, and its memory holds the outcome): drop handles you no longer read. A
 // default-constructed or moved-from handle is empty: every call but assignment,
-// destruction and `co_await` (which throws std::logic_error) on it is a programming error. None of the accessors suspends, so none is a cancellation point.
+// destruction and `co_await` (which throws std::logic_error) on it is a programming
+// error. None of the accessors suspends, so none is a cancellation point.
 //
 // Example (examples/task_group_handle_results.cpp):
 //   for (const auto& h : {good, failed, stopped}) {
@@ -665,7 +666,8 @@ class task_group {
     void* block = detail::frame_block_of(t.handle().address());
     auto* c = ::new (block) detail::child_state<T>(*g);
     detail::spawn_word(block) = 1;
-    g->adopt(*c, t.handle(), t.handle().promise(), detail::child_finisher<T>::instance, name);  // on failure, ends c; t frees the frame
+    // On failure adopt ends c, and t frees the frame.
+    g->adopt(*c, t.handle(), t.handle().promise(), detail::child_finisher<T>::instance, name);
     (void)t.release();
     return task_handle<T>(c, typename task_handle<T>::adopt_t{});
   }
