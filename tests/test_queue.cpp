@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <coring/cancel.hpp>
+#include <coring/detail/fifo.hpp>
 #include <coring/queue.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
@@ -64,6 +65,97 @@ TEST_CASE("queue: maxsize 0 means unbounded") {
   for (int i = 0; i < 100000; ++i) q.put_nowait(i);
   CHECK_FALSE(q.full());
   CHECK(q.size() == 100000);
+}
+
+// Counts its live instances, so a test can tell that the queue destroys what it holds.
+struct counted {
+  static inline int live = 0;
+  int v;
+  explicit counted(int x) : v(x) { ++live; }
+  counted(counted&& o) noexcept : v(o.v) { ++live; }
+  counted(const counted&) = delete;
+  ~counted() { --live; }
+};
+
+TEST_CASE("queue: items keep their order while the buffer wraps, grows to 100,000 and shrinks back") {
+  {
+    coring::queue<counted> q;
+    int next_in = 0, next_out = 0;
+    // Wrap around a small buffer first: the head moves on while the size stays small.
+    for (int round = 0; round < 50; ++round) {
+      for (int i = 0; i < 10; ++i) q.put_nowait(counted(next_in++));
+      for (int i = 0; i < 7; ++i) CHECK(q.get_nowait().v == next_out++);
+    }
+    // A spike, taken out again: the buffer grows (moving wrapped items) and then shrinks.
+    while (next_in < 100'000) q.put_nowait(counted(next_in++));
+    CHECK(counted::live == next_in - next_out);
+    bool in_order = true;
+    while (q.size() > 5) in_order &= q.get_nowait().v == next_out++;
+    CHECK(in_order);
+    // Items put after the buffer shrank come out behind the ones kept through it.
+    for (int i = 0; i < 3; ++i) q.put_nowait(counted(next_in++));
+    while (!q.empty()) in_order &= q.get_nowait().v == next_out++;
+    CHECK(in_order);
+    CHECK(next_out == next_in);
+    CHECK(counted::live == 0);
+    for (int i = 0; i < 20; ++i) q.put_nowait(counted(i));
+    q.shutdown(true);  // dropped items are destroyed at once
+    CHECK(counted::live == 0);
+  }
+}
+
+TEST_CASE("queue: the buffer of a drained spike shrinks back to a few thousand slots") {
+  coring::detail::fifo<int> f;
+  for (int i = 0; i < 1'000'000; ++i) f.push_back(int(i));
+  CHECK(f.capacity() >= 1'000'000);
+  bool in_order = true;
+  for (int i = 0; i < 999'990; ++i) {
+    in_order &= f.front() == i;
+    f.pop_front();
+  }
+  CHECK(in_order);
+  CHECK(f.size() == 10);
+  CHECK(f.capacity() <= 4096);
+  CHECK(f.front() == 999'990);
+}
+
+TEST_CASE("queue: items still in a queue are destroyed with it") {
+  {
+    coring::queue<counted> q;
+    for (int i = 0; i < 1000; ++i) q.put_nowait(counted(i));
+    for (int i = 0; i < 400; ++i) (void)q.get_nowait();
+    CHECK(counted::live == 600);
+  }
+  CHECK(counted::live == 0);
+}
+
+// Copyable with a move that may throw: growing the buffer copies it (as std::vector does),
+// so a copy that fails leaves every item already in the queue intact.
+struct fragile {
+  static inline bool fail_copy = false;
+  std::string s;
+  explicit fragile(std::string x) : s(std::move(x)) {}
+  fragile(const fragile& o) : s(o.s) {
+    if (fail_copy) throw std::runtime_error("copy failed");
+  }
+  fragile(fragile&& o) noexcept(false) : s(std::move(o.s)) {}
+};
+
+TEST_CASE("queue: a put that cannot grow the buffer throws and loses no item") {
+  coring::queue<fragile> q;
+  int n = 0;
+  // Fill the first buffer exactly (the next put must grow it), wrapped once.
+  q.put_nowait(fragile("x"));
+  (void)q.get_nowait();
+  while (q.size() < 16) q.put_nowait(fragile(std::to_string(n++)));
+  fragile::fail_copy = true;
+  fragile last("last");
+  CHECK_THROWS_WITH(q.put_nowait(std::move(last)), "copy failed");
+  fragile::fail_copy = false;
+  CHECK(q.size() == 16);
+  bool intact = true;
+  for (int i = 0; i < 16; ++i) intact &= q.get_nowait().s == std::to_string(i);
+  CHECK(intact);
 }
 
 TEST_CASE("queue: put_nowait on a full queue throws queue_full") {

@@ -33,7 +33,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +40,7 @@
 #include <utility>
 
 #include "coring/detail/cross_wait.hpp"
+#include "coring/detail/fifo.hpp"
 
 namespace coring {
 
@@ -266,7 +266,7 @@ class channel {
   mutable detail::spin_lock lock_;
   std::size_t cap_;
   bool closed_ = false;
-  std::deque<T> items_;
+  detail::fifo<T> items_;
   detail::cross_wait_list getters_;
   detail::cross_wait_list putters_;
 };

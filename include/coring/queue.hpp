@@ -30,13 +30,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "coring/detail/fifo.hpp"
 #include "coring/detail/wait_list.hpp"
 
 namespace coring {
@@ -316,7 +316,7 @@ class queue {
   static void getter_gave_back(void* self) noexcept { static_cast<queue*>(self)->wake_getters(); }
   static void putter_gave_back(void* self) noexcept { static_cast<queue*>(self)->wake_putters(); }
 
-  std::deque<T> items_;
+  detail::fifo<T> items_;
   std::size_t maxsize_;
   std::size_t unfinished_ = 0;
   bool shut_down_ = false;
