@@ -46,8 +46,8 @@ runtime::~runtime() {
 }
 
 void runtime::begin_root(detail::task_node& node, std::coroutine_handle<> h, bool& done) {
-  node.name = "main";
-  node.id = loop_.next_task_id();
+  node.info.set_id(loop_.next_task_id());
+  node.set_name("main");
   queue_root(node, h);
   loop_.run_until(done);
 }

@@ -17,15 +17,8 @@ child_base::~child_base() {
   if (!finished()) detach();  // a finished child left the scope tree then
   if (unit_word & failed_bit) error_slot()->~exception_ptr();
   if (unit_word & value_bit) (*destructor_slot())(value_memory());
-  if (extras) {
-    pool_delete(extras->done_waiters);  // empty: each awaiter holds a handle, so a reference
-    pool_delete(extras);
-  }
-}
-
-child_extras& child_base::more() {
-  if (!extras) extras = pool_new<child_extras>();
-  return *extras;
+  // Empty: each awaiter holds a handle, so a reference. The extras go with the node.
+  if (task_extras* x = info.extras()) pool_delete(x->done_waiters);
 }
 
 void child_base::cancel_alone() noexcept {
@@ -34,7 +27,7 @@ void child_base::cancel_alone() noexcept {
   // through the group's scope (an abort hook cancelling a child, as tg.start's does): its
   // lists are being walked then and must not change.
   if (finished() || group->scope.effective) return;
-  scope_state*& own_scope = more().own_scope;
+  scope_state*& own_scope = info.more().own_scope;
   if (!own_scope) {
     // Slide a scope of its own in below the group's: the child's outermost scope (or the
     // child itself, in no scope of its own yet) moves into it, so cancelling it reaches
@@ -54,7 +47,7 @@ void child_base::cancel_alone() noexcept {
 }
 
 wait_list& child_base::awaiters() {
-  wait_list*& w = more().done_waiters;
+  wait_list*& w = info.more().done_waiters;
   if (!w) w = pool_new<wait_list>();
   return *w;
 }
@@ -63,7 +56,7 @@ void child_base::detach() noexcept {
   // Handles may keep this state long after the group is gone: leave the scope tree now.
   ilist<task_node, scope_tag>::erase(*this);
   // Empty now: the child's frames have left every scope they entered.
-  if (extras) pool_delete(std::exchange(extras->own_scope, nullptr));
+  if (task_extras* x = info.extras()) pool_delete(std::exchange(x->own_scope, nullptr));
   unit_word |= finished_bit;
 }
 
@@ -95,11 +88,11 @@ void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) n
   // What detach() does, written out: this runs once per spawned task.
   ilist<task_node, scope_tag>::erase(*this);
   unit_word |= finished_bit;
-  if (extras) [[unlikely]] {
-    pool_delete(std::exchange(extras->own_scope, nullptr));  // empty: the frames left it
+  if (task_extras* x = info.extras()) [[unlikely]] {
+    pool_delete(std::exchange(x->own_scope, nullptr));  // empty: the frames left it
     // Awaiters of the handle learn the outcome before the group reacts to it (a failure
     // cancels them next, but their wait is already complete).
-    if (extras->done_waiters) extras->done_waiters->notify_all();
+    if (x->done_waiters) x->done_waiters->notify_all();
   }
   // The group's side, here too rather than in a call of its own.
   group_state& g = *group;
@@ -164,7 +157,7 @@ void group_state::refuse_spawn() const {
 
 void group_state::name_child(child_base& c, name_arg&& name) {
   try {
-    std::move(name).apply(c.name);
+    std::move(name).apply(c);
   } catch (...) {
     c.unit_word |= child_base::finished_bit;  // never entered the scope tree
     c.destroy();
@@ -301,7 +294,7 @@ void dump_node(const detail::task_node& n, const groups_by_owner& groups, std::s
   else
     state = "waiting";
   if (n.cancelled()) state += " (cancelled)";
-  out += fmt::format("{:{}}{} #{}: {}\n", "", depth * 2, n.display_name(), n.id, state);
+  out += fmt::format("{:{}}{} #{}: {}\n", "", depth * 2, n.display_name(), n.id(), state);
   const auto it = groups.find(&n);
   if (it == groups.end()) return;
   for (const detail::group_state* g : it->second) {
@@ -310,7 +303,7 @@ void dump_node(const detail::task_node& n, const groups_by_owner& groups, std::s
     std::vector<const detail::child_base*> children;
     g->for_each_child([&](const detail::child_base& c) { children.push_back(&c); });
     // In the order spawned, as ids are given.
-    std::sort(children.begin(), children.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    std::sort(children.begin(), children.end(), [](auto* a, auto* b) { return a->id() < b->id(); });
     for (const detail::child_base* c : children) dump_node(*c, groups, out, depth + 2);
   }
 }

@@ -73,8 +73,8 @@ void remote_call::on_start(remote_item* m) noexcept {
   hub& here = *c->target_;
   loop& l = here.owner_loop();
   c->scope_.emplace(&here.root_scope(), false);
-  c->child_.id = l.next_task_id();
-  c->child_.name = c->name_;
+  c->child_.info.set_id(l.next_task_id());
+  c->child_.set_name(c->name_);
   c->child_.enter(*c->scope_);
   try {
     c->frame_ = c->make_(c);

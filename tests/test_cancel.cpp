@@ -339,7 +339,7 @@ TEST_CASE("cancel: destroying a suspended task tree frees every frame") {
     auto t = tree(p.r);
     // Start it by hand and abandon it once it is suspended.
     coring::detail::task_node node;
-    node.name = "abandoned";
+    node.set_name("abandoned");
     coring::detail::testing::access::start_detached(rt, node, t.handle());
     bool stop = false;
     CHECK_THROWS_AS(rt.run([](bool& stop) -> task<> {

@@ -48,7 +48,8 @@ namespace detail {
 struct group_state;
 
 // The name given to spawn: a string literal (or any array of static storage known at
-// compile time) is kept as a pointer, with nothing copied or allocated; anything else
+// compile time) is kept as a pointer, with nothing copied (the task's extras, 32 bytes of
+// pool memory, hold it); anything else
 // (std::string, std::string_view, a char pointer or buffer) is copied. A local const char
 // array cannot be told from a literal by its type and is refused at compile time (its
 // address is not a constant); pass std::string(buf) for it.
@@ -65,12 +66,13 @@ class name_arg {
   name_arg(std::string s) noexcept : owned_(std::move(s)) {}
   name_arg(std::string_view s) : owned_(std::in_place, s) {}
 
-  // Gives the name to `n`. Errors: std::bad_alloc (a copied name is moved to the pool).
-  void apply(task_name& n) && {
-    if (literal_)
-      n.set_static(literal_);
-    else if (owned_ && !owned_->empty())
-      n = std::move(*owned_);
+  // Gives the name to `n`. Errors: std::bad_alloc (the task's extras, which hold the name,
+  // and a copied name are made in the pool).
+  void apply(task_node& n) && {
+    if (literal_ && *literal_)
+      n.info.more().name.set_static(literal_);
+    else if (owned_)
+      n.set_name(std::move(*owned_));
   }
 
  private:
@@ -78,34 +80,21 @@ class name_arg {
   std::optional<std::string> owned_;
 };
 
-// What few children need, made on first use: a scope of its own for cancelling it alone,
-// and the tasks blocked in `co_await handle`.
-struct child_extras {
-  // The child's own cancel scope, between the group's scope and the scopes the child
-  // entered: made by the first cancel() through a handle (until then the child runs in the
-  // group's scope directly, which cancels it the same way).
-  scope_state* own_scope = nullptr;
-  // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
-  // group reacts to its outcome: an awaiter learns the child's own result even when that
-  // result is a failure that is about to cancel the awaiter. Made by the first awaiter.
-  wait_list* done_waiters = nullptr;
-};
-
 // A spawned task: its node and its outcome, made in the room at the start of the frame's
 // block (task.hpp: frame_prefix), so a spawn allocates one block. Shared by the group and
 // the handles: when handles outlive the frame, the block stays (the frame's memory, dead,
 // then holds the task's outcome: its exception, or its value when a handle can still read
 // it) and the last reference frees it. Every spawn makes one, so its size is the memory of
-// a live task beside the frame (72 bytes): what few tasks use (a name, awaiters of the
-// handle, a scope of its own for cancelling it alone) is allocated when first used, the
-// handle count and outcome flags sit in the node's spare word, and what can be found
+// a live task beside the frame (56 bytes): what few tasks use (a name, awaiters of the
+// handle, a scope of its own for cancelling it alone) is allocated when first used (the
+// node's task_extras, whose pointer shares a word with the id), the handle count and
+// outcome flags sit in the node's spare word, and what can be found
 // otherwise is not stored: who spawned it (the group's owner), the group's list of its
 // children (they are the tasks below the group's scope that name the group), how to end
 // it (one finisher per value type, child_finisher<T>, finds the state from the frame) and
 // how to destroy a kept value (a function pointer kept beside it in the dead frame).
 struct child_base : task_node {
   group_state* group;
-  child_extras* extras = nullptr;
 
   // Two references to start with: the group's, and the handle spawn returns.
   child_base(group_state& g) noexcept : group(&g) { unit_word = spawned_bit | 2 * one_ref; }
@@ -127,7 +116,7 @@ struct child_base : task_node {
       // Most children end with nothing to destroy: no value or exception kept, nothing
       // allocated for them, no name of their own, unlinked from every list. Their
       // destructor would do nothing, so the block is freed without running it.
-      if ((unit_word & (failed_bit | value_bit)) == 0 && finished() && !extras && !name.owns_storage())
+      if ((unit_word & (failed_bit | value_bit)) == 0 && finished() && !info.extras())
         release_block(this);
       else
         destroy();
@@ -168,7 +157,6 @@ struct child_base : task_node {
   static constexpr std::size_t value_offset = 16;
   void* value_memory() const noexcept { return const_cast<unsigned char*>(outcome_memory()) + value_offset; }
   wait_list& awaiters();
-  child_extras& more();
   // Cancels this child only (task_handle::cancel).
   void cancel_alone() noexcept;
   // The frame's final suspend: records the outcome (`keep`, when given, destroys the frame
@@ -268,9 +256,9 @@ struct group_state : hook<open_group_tag> {
   // std::bad_alloc from the name, when `c` is destroyed and `h` left to its owner. Inline:
   // it is most of a spawn.
   void adopt(child_base& c, std::coroutine_handle<> h, promise_base& p, finisher& f, name_arg* name) {
-    if (name) name_child(c, std::move(*name));
     loop& l = *this_thread().lp;  // a group is open, so a loop runs
-    c.id = l.next_task_id();
+    c.info.set_id(l.next_task_id());
+    if (name) name_child(c, std::move(*name));
     c.scope = &scope;
     scope.tasks.push_back_unlinked(c);
     p.owner = &f;
@@ -561,7 +549,7 @@ class task_group {
   //       co_await coring::checkpoint();
   //       seen.push_back(i);
   //     });
-  // Names: a string literal is kept as a pointer (nothing copied or allocated); any other
+  // Names: a string literal is kept as a pointer (nothing copied); any other
   // string (std::string, string_view, char pointer) is copied; a local const char array is
   // refused at compile time (it could not outlive the call): pass std::string(buf).
   template <class A>

@@ -15,8 +15,8 @@ namespace coring::detail {
 
 struct frame_pools {
   // Class c holds blocks of c * 16 + 8 bytes (8, 24, 40, 56, ...; up to 2040). 16 is the
-  // allocation alignment: a coarser class would round the 136-byte block of a trivial
-  // spawned task (its frame and its state: task.hpp, frame_prefix) up to 160 or more. The
+  // allocation alignment: a coarser class would round the 120-byte block of a trivial
+  // spawned task (its frame and its state: task.hpp, frame_prefix) up to 144 or more. The
   // extra 8 is malloc's: it keeps an 8-byte size word before each block and rounds the
   // whole chunk to 16, so a request of 16k + 8 bytes fills its chunk exactly,
   // where one of 16k bytes wastes 8 of it (a 56-byte frame takes a 64-byte chunk, not 80).
@@ -101,7 +101,7 @@ inline void* frame_alloc(std::size_t size) {
 // making a frame writes nothing there: frame_alloc_slow zeroes a fresh block, frame_free
 // zeroes what any other user left, and a frame's own free (frame_free_clean) finds the
 // zero it was given.
-inline constexpr std::size_t spawn_word_offset = 72;
+inline constexpr std::size_t spawn_word_offset = 56;
 inline constexpr bool has_spawn_word(std::size_t size) noexcept { return size >= spawn_word_offset + 8; }
 inline std::uint64_t& spawn_word(void* block) noexcept {
   return *std::launder(reinterpret_cast<std::uint64_t*>(static_cast<unsigned char*>(block) + spawn_word_offset));

@@ -90,8 +90,11 @@ class loop {
 
   // Queues `h` (a suspended frame run on behalf of `s`) to be resumed in the next iteration.
   void post(std::coroutine_handle<> h, schedulable* s) {
-    if (count_ == cap_) grow();
-    buf_[(head_ + count_) & (cap_ - 1)] = {h, s};
+    if (count_ == cap_) [[unlikely]] grow();
+    entry& e = buf_[(head_ + count_) & (cap_ - 1)];
+    e.h = h;
+    asm("" : "+m"(e.h));
+    e.unit = s;
     ++count_;
     ++s->queued;
   }

@@ -1,6 +1,7 @@
 // Layers 3-4 internals: the task node (one logical task, what the loop resumes frames for)
 // and the cancel-scope tree (Trio's cancel status) that every suspension point consults.
-// Structured concurrency (layer 5) builds on these; nothing here knows of it.
+// Structured concurrency (layer 5) builds on these; nothing here knows of it beyond two
+// fields a task's extras keep for it.
 // Users never include this directly; awaitables in the public headers build on it.
 #pragma once
 
@@ -20,6 +21,7 @@ struct scope_tag {};
 struct child_scope_tag {};
 
 struct task_node;
+struct wait_list;
 
 // A suspension that cancellation may cut short. `abort` must not resume the task itself:
 // it arranges for the task to be resumed later (submit an ASYNC_CANCEL, unlink from a wait
@@ -74,8 +76,8 @@ struct scope_state : hook<child_scope_tag> {
 
 // A task's name: nothing at all for a task spawned without one (the common case, so
 // spawning stays cheap), a pointer to a string literal for one spawned with a literal name
-// (nothing copied), else a string of its own in frame-pool memory. 8 bytes in the node
-// where a std::string takes 32. A literal is told from a string of its own by the top bit
+// (nothing copied), else a string of its own in frame-pool memory. 8 bytes (in the task's
+// extras) where a std::string takes 32. A literal is told from a string of its own by the top bit
 // of the word, which no user-space address has on the 64-bit targets io_uring runs on.
 class task_name {
  public:
@@ -114,20 +116,73 @@ class task_name {
   std::uintptr_t bits_ = 0;
 };
 
+// What few tasks have, made in pool memory the first time one is needed: a name, and for
+// a spawned child (task_group.hpp) a cancel scope of its own and the tasks awaiting its
+// handle. The id moves in here with them.
+struct task_extras {
+  std::uint64_t id = 0;
+  task_name name;  // empty until read: display_name() makes "task-<id>"
+  // A child's own cancel scope, between the group's scope and the scopes the child
+  // entered: made by the first cancel() through a handle (until then the child runs in the
+  // group's scope directly, which cancels it the same way).
+  scope_state* own_scope = nullptr;
+  // Tasks blocked in `co_await handle`, woken (final) when the child finishes, before the
+  // group reacts to its outcome: an awaiter learns the child's own result even when that
+  // result is a failure that is about to cancel the awaiter. Made by the first awaiter.
+  wait_list* done_waiters = nullptr;
+};
+
+// A task's id, and its extras once it has any, in one word: the id with the top bit set
+// until then. A node without it would hold an id, a name and a pointer to the extras, 16
+// bytes more in every task (a live trivial task: 160 bytes instead of 144). Ids count up
+// from 1 and never reach the top bit, which no user-space address has.
+class task_info {
+ public:
+  task_info() = default;
+  task_info(const task_info&) = delete;
+  task_info& operator=(const task_info&) = delete;
+  ~task_info() { pool_delete(extras()); }
+
+  std::uint64_t id() const noexcept { return (bits_ & inline_bit) ? bits_ & ~inline_bit : extras()->id; }
+  // Gives the task its id: before anything (a name) made its extras.
+  void set_id(std::uint64_t id) noexcept { bits_ = id | inline_bit; }
+  // Null while the task has none.
+  task_extras* extras() const noexcept {
+    return (bits_ & inline_bit) ? nullptr : reinterpret_cast<task_extras*>(bits_);
+  }
+  // The extras, made now if need be. Errors: std::bad_alloc.
+  task_extras& more() {
+    if (task_extras* e = extras()) return *e;
+    auto* e = pool_new<task_extras>();
+    e->id = bits_ & ~inline_bit;
+    bits_ = reinterpret_cast<std::uintptr_t>(e);
+    return *e;
+  }
+
+ private:
+  static constexpr std::uintptr_t inline_bit = std::uintptr_t(1) << 63;
+  std::uintptr_t bits_ = inline_bit;
+};
+
 // One logical task: the chain of coroutine frames that `co_await` links together. Spawned
 // children get their own node; a plain `co_await child()` runs in the caller's node.
 struct task_node : schedulable, hook<scope_tag> {  // schedulable first: this_task() is a no-op cast
   scope_state* scope = nullptr;  // innermost cancel scope
   wait_hook* wait = nullptr;     // what the task is suspended on, if anything
-  mutable task_name name;        // empty until read: display_name() makes "task-<id>"
-  std::uint64_t id = 0;
+  mutable task_info info;        // id, and extras (the name) once there are any
 
   bool cancelled() const noexcept { return scope->effective; }
+  std::uint64_t id() const noexcept { return info.id(); }
+  // Names the task (an empty name leaves it unnamed). Errors: std::bad_alloc.
+  void set_name(std::string s) {
+    if (!s.empty()) info.more().name = std::move(s);
+  }
   // The task's name; a task spawned without one is called "task-<id>" (built on first read,
   // so spawning stays cheap).
   const std::string& display_name() const {
-    if (name.empty()) name = "task-" + std::to_string(id);
-    return name.str();
+    task_extras& e = info.more();
+    if (e.name.empty()) e.name = "task-" + std::to_string(e.id);
+    return e.name.str();
   }
   // Moves this task into `s` (a child of its current scope) or back out of it.
   void enter(scope_state& s) noexcept {
