@@ -17,13 +17,7 @@ cross_waiter::~cross_waiter() {
                stderr);
     std::terminate();
   }
-  if (state_ == state::waiting) {
-    hook<cross_wait_tag>::unlink();
-    --list_->waiting_;
-  } else if (state_ == state::granted) {
-    hook<cross_wait_tag>::unlink();
-    list_->return_token();
-  }
+  leave();
   uncount();
 }
 
@@ -36,10 +30,7 @@ void cross_waiter::uncount() noexcept {
 
 bool cross_waiter::wait_on(cross_wait_list& l, std::coroutine_handle<> h, const char* what_) {
   if (!park(h, &on_abort, what_)) return false;
-  list_ = &l;
-  state_ = state::waiting;
-  l.waiting_list_.push_back(*this);
-  ++l.waiting_;
+  enter(l);
   // Whoever wakes us may be another thread: until then this loop must sleep, not report a
   // deadlock.
   home_ = this_hub();
@@ -53,22 +44,10 @@ bool cross_waiter::wait_on(cross_wait_list& l, std::coroutine_handle<> h, const 
 cross_waiter::outcome cross_waiter::finish() {
   done_waiting();
   uncount();
-  switch (state_) {
-    case state::granted:
-      hook<cross_wait_tag>::unlink();
-      --list_->in_flight_;
-      state_ = state::done;
-      return outcome::granted;
-    case state::notified:
-      state_ = state::done;
-      return outcome::notified;
-    default:
-      check();
-      return outcome::none;
-  }
+  return settle();
 }
 
-void cross_waiter::wake_any(bool final) noexcept {
+void cross_waiter::deliver(bool final) noexcept {
   if (lp == this_thread().lp) {
     wake(final);
     return;
@@ -99,60 +78,7 @@ void cross_waiter::on_wake(remote_item* m) noexcept {
 void cross_waiter::on_abort(wait_hook* h) noexcept {
   auto& w = static_cast<cross_waiter&>(static_cast<waiter&>(*h));
   std::lock_guard g(w.list_->lock());
-  switch (w.state_) {
-    case state::waiting:
-      w.hook<cross_wait_tag>::unlink();
-      --w.list_->waiting_;
-      w.state_ = state::done;
-      w.wake(false);
-      break;
-    case state::granted:
-      // Already on its way to the ready queue; the token goes to someone else.
-      w.hook<cross_wait_tag>::unlink();
-      w.state_ = state::done;
-      w.list_->return_token();
-      break;
-    default:
-      break;
-  }
-}
-
-cross_wait_list::~cross_wait_list() {
-  auto detach = [](cross_waiter& w) noexcept {
-    w.list_ = nullptr;
-    w.hook<cross_wait_tag>::unlink();
-  };
-  waiting_list_.for_each(detach);
-  granted_list_.for_each(detach);
-}
-
-bool cross_wait_list::grant_one() noexcept {
-  cross_waiter* w = waiting_list_.pop_front();
-  if (!w) return false;
-  --waiting_;
-  ++in_flight_;
-  w->state_ = cross_waiter::state::granted;
-  granted_list_.push_back(*w);
-  w->wake_any(false);  // not final: a cancel may still take the token back
-  return true;
-}
-
-std::size_t cross_wait_list::notify_all(bool revoke) noexcept {
-  std::size_t n = 0;
-  while (cross_waiter* w = waiting_list_.pop_front()) {
-    --waiting_;
-    ++n;
-    w->state_ = cross_waiter::state::notified;
-    w->wake_any(true);
-  }
-  if (revoke) {
-    // Already on their way to the ready queue: they see `notified` when they resume.
-    while (cross_waiter* w = granted_list_.pop_front()) {
-      --in_flight_;
-      w->state_ = cross_waiter::state::notified;
-    }
-  }
-  return n;
+  w.abort_wait();
 }
 
 }  // namespace coring::detail

@@ -8,10 +8,10 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
+#include <utility>
 
-#include "coring/detail/ilist.hpp"
+#include "coring/detail/fair_wait.hpp"
 #include "coring/detail/threads.hpp"
-#include "coring/detail/waiter.hpp"
 
 namespace coring::detail {
 
@@ -39,13 +39,10 @@ class cross_wait_list;
 
 // A task parked on a cross_wait_list. Every member function but the constructors is called
 // with the list's lock held, on the waiter's own thread.
-class cross_waiter : public waiter, public hook<cross_wait_tag> {
+class cross_waiter : public fair_waiter<cross_waiter, cross_wait_list, cross_wait_tag> {
  public:
-  enum class outcome : unsigned char { none, granted, notified };
-
   cross_waiter() noexcept { msg_.w = this; }
-  cross_waiter(cross_waiter&&) noexcept : waiter(), hook<cross_wait_tag>() { msg_.w = this; }
-  cross_waiter& operator=(cross_waiter&&) = delete;
+  cross_waiter(cross_waiter&& o) noexcept : fair_waiter(std::move(o)) { msg_.w = this; }
   // Leaves the list (a granted token passes on). Takes the lock itself.
   ~cross_waiter();
 
@@ -56,56 +53,35 @@ class cross_waiter : public waiter, public hook<cross_wait_tag> {
   outcome finish();
 
  private:
-  friend class cross_wait_list;
-  enum class state : unsigned char { idle, waiting, granted, notified, done };
+  friend class fair_list<cross_waiter, cross_wait_tag>;
   struct wake_msg : remote_item {
     cross_waiter* w = nullptr;
   };
   static void on_abort(wait_hook* h) noexcept;
   static void on_wake(remote_item* m) noexcept;
-  // From any thread of the runtime, lock held.
-  void wake_any(bool final) noexcept;
+  // From any thread of the runtime, lock held: through the waiter's inbox when it runs
+  // elsewhere.
+  void deliver(bool final) noexcept;
+  // On its way to the ready queue already: it sees `notified` when it resumes.
+  void revoked() noexcept {}
   void uncount() noexcept;
 
   wake_msg msg_;
-  cross_wait_list* list_ = nullptr;
   hub* home_ = nullptr;  // null in a single-thread runtime
-  state state_ = state::idle;
   bool final_ = false;
   bool msg_pending_ = false;
   bool counted_ = false;
 };
 
-class cross_wait_list {
+// The list: fair_wait.hpp's (waiting(), in_flight(), grant_one(), notify_all()), every
+// call with the lock held.
+class cross_wait_list : public fair_list<cross_waiter, cross_wait_tag> {
  public:
-  using give_back_fn = void (*)(void* owner) noexcept;
-  cross_wait_list(spin_lock& lock, give_back_fn fn, void* owner) noexcept
-      : lock_(lock), give_back_(fn), owner_(owner) {}
-  cross_wait_list(const cross_wait_list&) = delete;
-  cross_wait_list& operator=(const cross_wait_list&) = delete;
-  ~cross_wait_list();
-
-  // All with the lock held.
-  std::size_t waiting() const noexcept { return waiting_; }
-  bool empty() const noexcept { return waiting_ == 0; }
-  std::size_t in_flight() const noexcept { return in_flight_; }
-  bool grant_one() noexcept;
-  std::size_t notify_all(bool revoke = false) noexcept;
+  cross_wait_list(spin_lock& lock, give_back_fn fn, void* owner) noexcept : fair_list(fn, owner), lock_(lock) {}
   spin_lock& lock() noexcept { return lock_; }
 
  private:
-  friend class cross_waiter;
-  void return_token() noexcept {
-    --in_flight_;
-    if (give_back_) give_back_(owner_);
-  }
   spin_lock& lock_;
-  ilist<cross_waiter, cross_wait_tag> waiting_list_;
-  ilist<cross_waiter, cross_wait_tag> granted_list_;
-  std::size_t waiting_ = 0;
-  std::size_t in_flight_ = 0;
-  give_back_fn give_back_;
-  void* owner_;
 };
 
 }  // namespace coring::detail
