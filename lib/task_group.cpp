@@ -85,8 +85,11 @@ void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) n
     keep(this, p);
   else
     frame().destroy();
-  // What detach() does, written out: this runs once per spawned task.
-  ilist<task_node, scope_tag>::erase(*this);
+  // What detach() does, written out: this runs once per spawned task. The hook is reset
+  // only if the state outlives this call or is destroyed (below): the usual child's block
+  // is freed without its destructor.
+  hook<scope_tag>& in_scope = *this;
+  in_scope.unlink_dangling();
   unit_word |= finished_bit;
   if (task_extras* x = info.extras()) [[unlikely]] {
     pool_delete(std::exchange(x->own_scope, nullptr));  // empty: the frames left it
@@ -101,7 +104,15 @@ void child_base::end(promise_base& p, void (*keep)(child_base*, promise_base&) n
     g.record(*error_slot(), display_name());
     if (!g.supervisor) g.fail();
   }
-  drop_ref();  // may free this state: nothing below touches it
+  // drop_ref(), knowing the child finished.
+  unit_word -= one_ref;
+  if (unit_word < one_ref && nothing_to_destroy()) [[likely]] {
+    release_block(this);
+  } else {
+    in_scope.mark_unlinked();
+    if (unit_word < one_ref) destroy();
+  }
+  // This state may be gone: nothing below touches it.
   if (g.live == 0 && g.joiner) {
     waiter* j = g.joiner;
     g.joiner = nullptr;

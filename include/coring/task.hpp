@@ -70,9 +70,9 @@ struct finisher {
 // leaves the room unused (64 bytes of its block). The word after the room says who frees the block:
 //   0           a plain frame: freeing the frame frees the block;
 //   1           a spawned task's state lives in the room and the frame runs;
-//   2n+1 (n>0)  the frame, of n bytes, has ended but the state lives on (handles hold it):
-//               it keeps the task's outcome in the dead frame's memory and frees the
-//               block when its last reference goes.
+//   2c+1 (c>0)  the frame has ended but the state lives on (handles hold it): it keeps
+//               the task's outcome in the dead frame's memory and frees the block, of
+//               size class c (frame_pools::class_of), when its last reference goes.
 // 56 bytes is what the state takes (checked where it is made); the prefix is a multiple
 // of 16 so the frame keeps malloc's alignment. The word is the allocator's spawn word,
 // which it keeps zero in free blocks, so a frame is made without writing it.
@@ -103,7 +103,8 @@ struct promise_base {
     void* block = frame_block_of(p);
     std::uint64_t& word = spawn_word(block);
     if (word != 0) {  // a spawned task's state outlives its frame and frees the block
-      word = (std::uint64_t(n) << 1) | 1;
+      // Its size class, which `n` (a constant in each frame's destroy) makes a constant.
+      word = (std::uint64_t(frame_pools::class_of(n + frame_prefix)) << 1) | 1;
       return;
     }
     frame_free_clean(block, n + frame_prefix);

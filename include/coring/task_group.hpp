@@ -113,15 +113,16 @@ struct child_base : task_node {
   void drop_ref() noexcept {
     unit_word -= one_ref;
     if (unit_word < one_ref) [[likely]] {
-      // Most children end with nothing to destroy: no value or exception kept, nothing
-      // allocated for them, no name of their own, unlinked from every list. Their
-      // destructor would do nothing, so the block is freed without running it.
-      if ((unit_word & (failed_bit | value_bit)) == 0 && finished() && !info.extras())
+      if (finished() && nothing_to_destroy())
         release_block(this);
       else
         destroy();
     }
   }
+  // Most children end with nothing to destroy: no value or exception kept, no extras (a
+  // name, a scope of their own, awaiters), and once finished unlinked from every list.
+  // Their destructor would do nothing, so the block is freed without running it.
+  bool nothing_to_destroy() const noexcept { return (unit_word & (failed_bit | value_bit)) == 0 && !info.extras(); }
   // Ends the state and frees the block.
   void destroy() noexcept {
     void* block = this;
@@ -173,9 +174,11 @@ struct child_base : task_node {
   // it to the frame (a child that never started: its task still owns the frame).
   static void release_block(void* block) noexcept {
     std::uint64_t& word = spawn_word(block);
-    if (word > 1) [[likely]]
-      frame_free(block, (word >> 1) + frame_prefix);
-    else
+    if (word > 1) [[likely]] {
+      const std::size_t c = word >> 1;
+      word = 0;  // the allocator's: zero in a free block
+      frame_free_class_clean(block, c);
+    } else
       word = 0;  // the frame still runs (it never started): freeing it frees the block
   }
 };

@@ -107,15 +107,21 @@ inline std::uint64_t& spawn_word(void* block) noexcept {
   return *std::launder(reinterpret_cast<std::uint64_t*>(static_cast<unsigned char*>(block) + spawn_word_offset));
 }
 
-// Frees a block whose spawn word, if it has one, is zero.
-inline void frame_free_clean(void* ptr, std::size_t size) noexcept {
+// Frees a block of size class c (frame_pools::class_of of its size; beyond the classes
+// too) whose spawn word, if it has one, is zero. For a caller that kept the class rather
+// than the size (a spawned task's state: task_group.hpp, release_block).
+inline void frame_free_class_clean(void* ptr, std::size_t c) noexcept {
   frame_pools& p = this_thread_pools();
-  const std::size_t c = frame_pools::class_of(size);
   if (c < frame_pools::classes && p.reaper_registered) {
     p.keep(ptr, c);
     return;
   }
-  frame_free_slow(ptr, size);
+  frame_free_slow(ptr, c * frame_pools::granule);  // class_of(16c) is c
+}
+
+// Frees a block whose spawn word, if it has one, is zero.
+inline void frame_free_clean(void* ptr, std::size_t size) noexcept {
+  frame_free_class_clean(ptr, frame_pools::class_of(size));
 }
 
 inline void frame_free(void* ptr, std::size_t size) noexcept {

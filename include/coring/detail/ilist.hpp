@@ -18,10 +18,17 @@ struct hook {
   }
   bool linked() const noexcept { return next != this; }
   void unlink() noexcept {
-    prev->next = next;
-    next->prev = prev;
+    unlink_dangling();
     prev = next = this;
   }
+  // Takes the item out of its list but leaves its own links as they were: for an item
+  // whose memory is freed next without its destructor (which would see it linked). Call
+  // mark_unlinked() before anything else reads the hook.
+  void unlink_dangling() noexcept {
+    prev->next = next;
+    next->prev = prev;
+  }
+  void mark_unlinked() noexcept { prev = next = this; }
 };
 
 template <class T, class Tag>
