@@ -64,6 +64,11 @@ void loop::grow() {
   cap_ = ncap;
 }
 
+void loop::post_growing(std::coroutine_handle<> h, schedulable* s) {
+  grow();
+  post(h, s);
+}
+
 // After a spike (a million tasks made ready at once) the queue would keep its 16 MB for
 // good: when the loop next goes idle it moves into a buffer of a sensible size.
 void loop::shrink() noexcept {

@@ -172,13 +172,6 @@ bool ring::enter(unsigned wait_nr, long long timeout_ns) {
   throw_errno(r, "coring: io_uring_enter");
 }
 
-bool ring::has_deferred_work() const noexcept {
-  if (io_uring_cq_ready(&ring_)) return true;
-  if (ring_.flags & IORING_SETUP_TASKRUN_FLAG)
-    return IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
-  return true;  // without the flag we cannot know: ask the kernel
-}
-
 void ring::reserve(unsigned n) {
   for (int tries = 0; (faults::sq_full() || io_uring_sq_space_left(&ring_) < n) && tries < 64; ++tries) enter(0, -1);
   if (io_uring_sq_space_left(&ring_) < n) throw_errno(-EBUSY, "coring: the SQ ring stays full (the kernel takes no submissions)");

@@ -90,7 +90,12 @@ class loop {
 
   // Queues `h` (a suspended frame run on behalf of `s`) to be resumed in the next iteration.
   void post(std::coroutine_handle<> h, schedulable* s) {
-    if (count_ == cap_) [[unlikely]] grow();
+    if (count_ == cap_) [[unlikely]] {
+      // Out of line, so that no value of the caller's lives across a call on the usual
+      // path (which then needs no callee-saved registers).
+      post_growing(h, s);
+      return;
+    }
     entry& e = buf_[(head_ + count_) & (cap_ - 1)];
     e.h = h;
     // Two plain stores on purpose: left alone, g++ 12 packs the pair into an xmm register
@@ -169,6 +174,7 @@ class loop {
     schedulable* unit;
   };
   void grow();
+  [[gnu::noinline]] void post_growing(std::coroutine_handle<> h, schedulable* s);
   void shrink() noexcept;
   // Remote: a multi-thread runtime's loop (remote_ set); the single-thread loop is
   // compiled without the hand-off hooks.

@@ -60,8 +60,14 @@ class ring {
   bool enter(unsigned wait_nr, long long timeout_ns);
 
   // True when the kernel has completions that only an enter can post (deferred task work),
-  // or when CQEs are already waiting in the CQ ring.
-  bool has_deferred_work() const noexcept;
+  // or when CQEs are already waiting in the CQ ring. Inline: a yield asks, and a call there
+  // makes the yield keep its values in callee-saved registers.
+  bool has_deferred_work() const noexcept {
+    if (io_uring_cq_ready(&ring_)) return true;
+    if (ring_.flags & IORING_SETUP_TASKRUN_FLAG)
+      return IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
+    return true;  // without the flag we cannot know: ask the kernel
+  }
   unsigned cq_ready() const noexcept { return io_uring_cq_ready(&ring_); }
 
   // Calls fn(cqe) for every CQE in the CQ ring, then marks them seen.
