@@ -66,8 +66,9 @@ struct finisher {
 // child_base), so a spawn makes one block where it made two and a task's state shares
 // cache lines with its frame (bench_core: 208 -> 192 bytes per live task, 315 -> 281
 // instructions per spawn and join; the state's shrinking from 104 to 72 bytes then made
-// it 160 bytes and 253 instructions, to 56 bytes 144 and 250). A frame that is only awaited
-// leaves the room unused (64 bytes of its block). The word after the room says who frees the block:
+// it 160 bytes and 253 instructions, and to 56 bytes 144 and 250). A frame that is only
+// awaited leaves the room unused (64 bytes of its block). The word after the room says
+// who frees the block:
 //   0           a plain frame: freeing the frame frees the block;
 //   1           a spawned task's state lives in the room and the frame runs;
 //   2c+1 (c>0)  the frame has ended but the state lives on (handles hold it): it keeps
