@@ -49,10 +49,9 @@ struct group_state;
 
 // The name given to spawn: a string literal (or any array of static storage known at
 // compile time) is kept as a pointer, with nothing copied (the task's extras, 32 bytes of
-// pool memory, hold it); anything else
-// (std::string, std::string_view, a char pointer or buffer) is copied. A local const char
-// array cannot be told from a literal by its type and is refused at compile time (its
-// address is not a constant); pass std::string(buf) for it.
+// pool memory, hold it); anything else (std::string, std::string_view, a char pointer or
+// buffer) is copied. A local const char array cannot be told from a literal by its type
+// and is refused at compile time (its address is not a constant); pass std::string(buf).
 class name_arg {
  public:
   name_arg() = default;
@@ -88,11 +87,11 @@ class name_arg {
 // a live task beside the frame (56 bytes): what few tasks use (a name, awaiters of the
 // handle, a scope of its own for cancelling it alone) is allocated when first used (the
 // node's task_extras, whose pointer shares a word with the id), the handle count and
-// outcome flags sit in the node's spare word, and what can be found
-// otherwise is not stored: who spawned it (the group's owner), the group's list of its
-// children (they are the tasks below the group's scope that name the group), how to end
-// it (one finisher per value type, child_finisher<T>, finds the state from the frame) and
-// how to destroy a kept value (a function pointer kept beside it in the dead frame).
+// outcome flags sit in the node's spare word, and what can be found otherwise is not
+// stored: who spawned it (the group's owner), the group's list of its children (they are
+// the tasks below the group's scope that name the group), how to end it (one finisher per
+// value type, child_finisher<T>, finds the state from the frame) and how to destroy a kept
+// value (a function pointer kept beside it in the dead frame).
 struct child_base : task_node {
   group_state* group;
 

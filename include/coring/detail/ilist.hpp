@@ -19,7 +19,7 @@ struct hook {
   bool linked() const noexcept { return next != this; }
   void unlink() noexcept {
     unlink_dangling();
-    prev = next = this;
+    mark_unlinked();
   }
   // Takes the item out of its list but leaves its own links as they were: for an item
   // whose memory is freed next without its destructor (which would see it linked). Call

@@ -77,8 +77,9 @@ struct scope_state : hook<child_scope_tag> {
 // A task's name: nothing at all for a task spawned without one (the common case, so
 // spawning stays cheap), a pointer to a string literal for one spawned with a literal name
 // (nothing copied), else a string of its own in frame-pool memory. 8 bytes (in the task's
-// extras) where a std::string takes 32. A literal is told from a string of its own by the top bit
-// of the word, which no user-space address has on the 64-bit targets io_uring runs on.
+// extras) where a std::string takes 32. A literal is told from a string of its own by the
+// top bit of the word, which no user-space address has on the 64-bit targets io_uring
+// runs on.
 class task_name {
  public:
   task_name() = default;
@@ -96,8 +97,6 @@ class task_name {
     if (*literal) bits_ = reinterpret_cast<std::uintptr_t>(literal) | static_bit;
   }
   bool empty() const noexcept { return bits_ == 0; }
-  // False when destroying the name would free nothing (no name, or a literal).
-  bool owns_storage() const noexcept { return bits_ != 0 && !(bits_ & static_bit); }
   // Only when !empty(). A literal name becomes a string of its own on the first read
   // (reading a name is rare: an error report, dump_tasks, handle.name()).
   // Errors: std::bad_alloc.
