@@ -58,6 +58,11 @@ void loop::grow() {
   const std::size_t ncap = cap_ * 2;
   auto* nb = static_cast<entry*>(std::realloc(buf_, ncap * sizeof(entry)));
   if (!nb) throw std::bad_alloc();
+  // The head's position modulo the old size is where the entries start, and must stay
+  // where they start modulo the new one: the positions move back by whole old sizes.
+  const std::size_t base = head_ - (head_ & (cap_ - 1));
+  head_ -= base;
+  turn_end_ -= base;
   const std::size_t wrapped = head_ + count_ > cap_ ? head_ + count_ - cap_ : 0;
   std::memcpy(static_cast<void*>(nb + cap_), nb, wrapped * sizeof(entry));
   buf_ = nb;
@@ -81,6 +86,7 @@ void loop::shrink() noexcept {
   buf_ = nb;
   cap_ = ncap;
   head_ = 0;
+  turn_end_ = 0;  // idle: no turn runs
 }
 
 void loop::forget(schedulable& s) noexcept {
@@ -92,6 +98,7 @@ void loop::forget(schedulable& s) noexcept {
   }
   count_ = w;
   s.queued = 0;
+  if (turn_end_ - head_ > count_) turn_end_ = head_ + count_;
 }
 
 // ---- timers: a binary min-heap of deadlines; each entry knows its index ----
@@ -182,9 +189,12 @@ void loop::run_once(const bool& done) {
   // Resume only what was ready when the turn began, so a task that keeps yielding cannot
   // starve I/O and timers. A unit torn down during the turn takes its entries out of the
   // queue (forget), so the queue may run dry before the count does.
-  for (std::size_t n = count_; n > 0 && count_ > 0; --n) {
-    entry e = buf_[head_];
-    head_ = (head_ + 1) & (cap_ - 1);
+  // A yielding task may resume the next entries of the turn itself (yield_turn): they
+  // are the ones before turn_end_.
+  turn_end_ = head_ + count_;
+  while (head_ != turn_end_) {
+    entry e = buf_[head_ & (cap_ - 1)];
+    ++head_;
     --count_;
     --e.unit->queued;
     this_thread().current = e.unit;
@@ -271,6 +281,14 @@ void loop::jump_to_next_timer() {
 }
 
 void loop::run_until(const bool& done) {
+  // Every turn's resumes start at this depth (run_once's frame below this one's).
+  const char* const outer_floor = chain_floor_;
+  chain_floor_ = stack_pointer() - chain_stack;
+  struct restore {
+    loop& l;
+    const char* floor;
+    ~restore() { l.chain_floor_ = floor; }
+  } r{*this, outer_floor};
   if (remote_)
     while (!done) run_once<true>(done);
   else

@@ -16,6 +16,7 @@
 #include <coring/time.hpp>
 #include <coring/detail/frame_allocator.hpp>
 #include <coring/detail/loop.hpp>
+#include <coring/detail/testing.hpp>
 
 #include <array>
 #include <cstdint>
@@ -262,6 +263,74 @@ TEST_CASE("fastpath: a checkpoint with nothing else to do goes on at once, and s
     CHECK(read_done);
     CHECK(spins < 1'000'000);
   }());
+}
+
+TEST_CASE("fastpath: yielding tasks hand the turn to each other, and each still runs once per turn") {
+  // Each task hands the turn to the next (loop::yield_turn); the last of a turn goes back to
+  // the loop, which starts the next turn.
+  constexpr int tasks = 300, yields = 4;
+  std::vector<int> order;
+  std::uint64_t turns = 0;
+  coring::run([](std::vector<int>& order, std::uint64_t& turns) -> coring::task<> {
+    const auto before = coring::stats().iterations;
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      for (int id = 0; id < tasks; ++id)
+        tg.spawn([](std::vector<int>& order, int id) -> coring::task<> {
+          for (int i = 0; i < yields; ++i) {
+            order.push_back(id);
+            co_await coring::checkpoint();
+          }
+        }(order, id));
+      co_return;
+    });
+    turns = coring::stats().iterations - before;
+  }(order, turns));
+  REQUIRE(order.size() == std::size_t(tasks) * yields);
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    INFO("position " << k);
+    REQUIRE(order[k] == int(k % tasks));
+  }
+  // A round per turn (the yields, then the last resumes and the join): a hand-off that
+  // went on into the next round would make the whole run one or two turns.
+  CHECK(turns >= yields + 1);
+  CHECK(turns <= yields + 3);
+}
+
+TEST_CASE("fastpath: a task that tears down queued tasks and then yields hands off to nobody gone") {
+  // The hand-off takes the next entry of the turn; entries taken out of the queue by a
+  // teardown (loop::forget) must no longer count as ahead in the turn. Here the abandoned
+  // tree's yielders are the rest of the turn when `destroyer` destroys it, and a sleeper
+  // keeps the loop from being idle, so the destroyer's next yield is a real one.
+  coring::runtime rt;
+  coring::task<> tree = []() -> coring::task<> {
+    co_await coring::with_task_group([](coring::task_group& tg) -> coring::task<> {
+      for (int i = 0; i < 8; ++i)
+        tg.spawn([]() -> coring::task<> {
+          for (;;) co_await coring::checkpoint();
+        });
+      co_return;
+    });
+  }();
+  coring::detail::task_node node;
+  int yields_after = 0;
+  rt.run([](coring::task<>& tree, coring::detail::task_node& node, coring::runtime& rt,
+            int& yields_after) -> coring::task<> {
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      // Queued in this order: the destroyer, the sleeper, the tree, whose yielders then
+      // come after the destroyer in every turn.
+      tg.spawn([](coring::task<>& tree, coring::detail::task_node& node, coring::runtime& rt,
+                  int& yields_after) -> coring::task<> {
+        for (int i = 0; i < 3; ++i) co_await coring::checkpoint();
+        tree = coring::task<>{};  // the yielders' frames go, and their entries with them
+        coring::detail::testing::access::forget_detached(rt, node);
+        for (; yields_after < 3; ++yields_after) co_await coring::checkpoint();
+      }(tree, node, rt, yields_after));
+      tg.spawn(coring::sleep(10ms));
+      coring::detail::testing::access::start_detached(rt, node, tree.handle());
+      co_return;
+    });
+  }(tree, node, rt, yields_after));
+  CHECK(yields_after == 3);
 }
 
 TEST_CASE("fastpath: a frame-pool block holds every byte asked for, and sizes that fill one malloc chunk share it") {

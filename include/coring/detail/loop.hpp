@@ -81,6 +81,22 @@ struct loop_counters {
   std::uint64_t batch_timeouts = 0;
 };
 
+class loop;
+
+// The thread's runtime state: the loop that runs here, the unit whose frame it resumed
+// last, and the virtual clock if the loop runs on one.
+struct thread_state {
+  loop* lp = nullptr;
+  schedulable* current = nullptr;
+  const time_point* virtual_now = nullptr;  // what coring::clock::now() reads, if set
+};
+extern constinit thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
+
+// All access to `tls` goes through here. GCC 12's UBSan mis-reports the address of an
+// initial-exec thread-local used inside a coroutine as null; the accessor is exempt from
+// that check (it cannot be null) so the sanitizer suite reports only real problems.
+[[gnu::no_sanitize_undefined]] inline thread_state& this_thread() noexcept { return tls; }
+
 class loop {
  public:
   explicit loop(const runtime_options& opts);
@@ -106,6 +122,37 @@ class loop {
     e.unit = s;
     ++count_;
     ++s->queued;
+  }
+  // A yield: queues (h, s) behind every ready task, like post, and returns the frame to
+  // resume now. That is the next entry of this turn when there is one, taken off the queue
+  // as the turn would take it (the caller's symmetric transfer then resumes it without a
+  // return to run_once and a call from it: bench/count_instructions build-release
+  // yield_8192_ns), else std::noop_coroutine() (back to the loop, whose turn is over).
+  // The order is the same as post's: each task of the turn still runs once, then the I/O
+  // and timers, then the next turn. A build that does not make symmetric transfer a tail
+  // call (g++ -O0) grows the stack by a few frames per hand-off: below chain_floor_ the
+  // hand-offs stop, and the stack unwinds to the loop. Errors: std::bad_alloc (growing
+  // the queue), as post.
+  std::coroutine_handle<> yield_turn(std::coroutine_handle<> h, schedulable* s) {
+    const std::size_t head = head_;
+    if (head == turn_end_ || stack_pointer() < chain_floor_) {
+      post(h, s);
+      return std::noop_coroutine();
+    }
+    // The next entry leaves the head and ours joins the tail: the count stays, so the slot
+    // written is free even in a full queue (it is the one just read when count_ == cap_).
+    const std::size_t mask = cap_ - 1;
+    entry* const buf = buf_;
+    const entry next = buf[head & mask];
+    entry& e = buf[(head + count_) & mask];
+    e.h = h;
+    asm("" : "+m"(e.h));  // see post
+    e.unit = s;
+    head_ = head + 1;
+    ++s->queued;
+    --next.unit->queued;
+    this_thread().current = next.unit;
+    return next.h;
   }
   // True when a loop turn now would do nothing but resume the caller again: no other task
   // is ready, no completion waits to be reaped or collected from the kernel, no SQE waits to
@@ -173,6 +220,22 @@ class loop {
     std::coroutine_handle<> h;
     schedulable* unit;
   };
+  // How much stack a chain of hand-offs (yield_turn) may take below the loop's frame in a
+  // build without tail calls; with them a chain takes none.
+  static constexpr std::size_t chain_stack = 16 * 1024;
+  static const char* stack_pointer() noexcept {
+#if defined(__x86_64__)
+    const char* sp;
+    asm("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+#elif defined(__aarch64__)
+    const char* sp;
+    asm("mov %0, sp" : "=r"(sp));
+    return sp;
+#else
+    return static_cast<const char*>(__builtin_frame_address(0));
+#endif
+  }
   void grow();
   [[gnu::noinline]] void post_growing(std::coroutine_handle<> h, schedulable* s);
   void shrink() noexcept;
@@ -188,7 +251,12 @@ class loop {
 
   ring ring_;
   entry* buf_ = nullptr;
+  // head_ counts the entries ever taken (the first is at head_ & (cap_ - 1)), so a turn's
+  // end is a position that stays put while hand-offs take entries: turn_end_, equal to
+  // head_ outside a turn and never beyond head_ + count_ (forget clamps it).
   std::size_t head_ = 0, count_ = 0, cap_ = 0;
+  std::size_t turn_end_ = 0;
+  const char* chain_floor_ = nullptr;
   std::vector<timer_entry*> timers_;
   std::uint64_t timer_seq_ = 0;
   bool virtual_time_ = false;
@@ -201,20 +269,6 @@ class loop {
   ilist<loop_resident, resident_tag> residents_;
   std::uint64_t quiet_reaped_ = 0;
 };
-
-// The thread's runtime state: the loop that runs here, the unit whose frame it resumed
-// last, and the virtual clock if the loop runs on one.
-struct thread_state {
-  loop* lp = nullptr;
-  schedulable* current = nullptr;
-  const time_point* virtual_now = nullptr;  // what coring::clock::now() reads, if set
-};
-extern constinit thread_local thread_state tls [[gnu::tls_model("initial-exec")]];
-
-// All access to `tls` goes through here. GCC 12's UBSan mis-reports the address of an
-// initial-exec thread-local used inside a coroutine as null; the accessor is exempt from
-// that check (it cannot be null) so the sanitizer suite reports only real problems.
-[[gnu::no_sanitize_undefined]] inline thread_state& this_thread() noexcept { return tls; }
 
 // The loop running on this thread; calling an awaitable outside coring::run is a
 // programming error reported here.
