@@ -186,11 +186,10 @@ template <bool Remote>
 void loop::run_once(const bool& done) {
   ++counters_.iterations;
   if (Remote) remote_->drain(remote_);
-  // Resume only what was ready when the turn began, so a task that keeps yielding cannot
-  // starve I/O and timers. A unit torn down during the turn takes its entries out of the
-  // queue (forget), so the queue may run dry before the count does.
-  // A yielding task may resume the next entries of the turn itself (yield_turn): they
-  // are the ones before turn_end_.
+  // Resume only what was ready when the turn began (the entries before turn_end_), so a
+  // task that keeps yielding cannot starve I/O and timers. A yielding task may resume the
+  // next of them itself (yield_turn); a unit torn down during the turn takes its entries
+  // out of the queue (forget), which moves turn_end_ back.
   turn_end_ = head_ + count_;
   while (head_ != turn_end_) {
     entry e = buf_[head_ & (cap_ - 1)];

@@ -126,7 +126,7 @@ class checkpoint_op {
   // before the yield would cost every yield three instructions for a case that throws.
   // The op keeps nothing in the frame: the task is the thread's current one throughout.
   bool await_ready() const {
-    if (!this_task()) [[unlikely]] no_running_task();
+    (void)running_task();  // throws outside a task
     return this_thread().lp->nothing_else_to_do();
   }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
@@ -182,8 +182,8 @@ detail::sleep_op sleep(std::chrono::duration<Rep, Period> d) {
 // Lets every other ready task run once, then continues: asyncio.sleep(0). Costs no system
 // call and reads no clock (virtual time does not move).
 // Cancellation: a cancellation point: inside a cancelled scope it throws coring::cancelled
-// after the other ready tasks ran once (at once when there are none). Errors: awaiting it outside coring::run throws
-// std::logic_error.
+// after the other ready tasks ran once (at once when there are none). Errors: awaiting it
+// outside coring::run throws std::logic_error.
 //
 // Example (examples/time_checkpoint.cpp):
 //   long sum = 0;

@@ -112,16 +112,8 @@ class loop {
       post_growing(h, s);
       return;
     }
-    entry& e = buf_[(head_ + count_) & (cap_ - 1)];
-    e.h = h;
-    // Two plain stores on purpose: left alone, g++ 12 packs the pair into an xmm register
-    // through the stack (six instructions for two), and every yield and wake-up pays it
-    // (bench/count_instructions build-release yield_8192_ns: 118 -> 112). The empty asm
-    // tells it the first word is used, so it cannot merge the stores.
-    asm("" : "+m"(e.h));
-    e.unit = s;
+    fill(buf_[(head_ + count_) & (cap_ - 1)], h, s);
     ++count_;
-    ++s->queued;
   }
   // A yield: queues (h, s) behind every ready task, like post, and returns the frame to
   // resume now. That is the next entry of this turn when there is one, taken off the queue
@@ -144,12 +136,8 @@ class loop {
     const std::size_t mask = cap_ - 1;
     entry* const buf = buf_;
     const entry next = buf[head & mask];
-    entry& e = buf[(head + count_) & mask];
-    e.h = h;
-    asm("" : "+m"(e.h));  // see post
-    e.unit = s;
+    fill(buf[(head + count_) & mask], h, s);
     head_ = head + 1;
-    ++s->queued;
     --next.unit->queued;
     this_thread().current = next.unit;
     return next.h;
@@ -220,6 +208,17 @@ class loop {
     std::coroutine_handle<> h;
     schedulable* unit;
   };
+  // Writes a ready entry for `h`, run on behalf of `s`, and counts it in `s`.
+  static void fill(entry& e, std::coroutine_handle<> h, schedulable* s) noexcept {
+    e.h = h;
+    // Two plain stores on purpose: left alone, g++ 12 packs the pair into an xmm register
+    // through the stack (six instructions for two), and every yield and wake-up pays it
+    // (bench/count_instructions build-release yield_8192_ns: 118 -> 112). The empty asm
+    // tells it the first word is used, so it cannot merge the stores.
+    asm("" : "+m"(e.h));
+    e.unit = s;
+    ++s->queued;
+  }
   // How much stack a chain of hand-offs (yield_turn) may take below the loop's frame in a
   // build without tail calls; with them a chain takes none.
   static constexpr std::size_t chain_stack = 16 * 1024;
