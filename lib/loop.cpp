@@ -18,8 +18,8 @@ loop& current_loop_checked() {
 }
 
 loop::loop(const runtime_options& opts) : ring_(opts.entries, opts.cq_entries) {
-  cap_ = 1024;
-  buf_ = static_cast<entry*>(std::malloc(cap_ * sizeof(entry)));
+  mask_ = initial_size - 1;
+  buf_ = static_cast<entry*>(std::malloc(initial_size));
   if (!buf_) throw std::bad_alloc();
   timers_.reserve(64);
   wait_batch_ = opts.wait_batch ? opts.wait_batch : 1;
@@ -55,18 +55,18 @@ void loop::submit_now() noexcept {
 void loop::grow() {
   // realloc keeps the entries in place (large blocks move by mremap, without copying or
   // faulting pages in again); only the wrapped-around front part moves behind the old end.
-  const std::size_t ncap = cap_ * 2;
-  auto* nb = static_cast<entry*>(std::realloc(buf_, ncap * sizeof(entry)));
+  const std::size_t size = mask_ + 1;  // bytes, as every position here
+  auto* nb = static_cast<entry*>(std::realloc(buf_, 2 * size));
   if (!nb) throw std::bad_alloc();
   // The head's position modulo the old size is where the entries start, and must stay
   // where they start modulo the new one: the positions move back by whole old sizes.
-  const std::size_t base = head_ - (head_ & (cap_ - 1));
+  const std::size_t base = head_ - (head_ & mask_);
   head_ -= base;
   turn_end_ -= base;
-  const std::size_t wrapped = head_ + count_ > cap_ ? head_ + count_ - cap_ : 0;
-  std::memcpy(static_cast<void*>(nb + cap_), nb, wrapped * sizeof(entry));
+  const std::size_t wrapped = head_ + count_ > size ? head_ + count_ - size : 0;
+  std::memcpy(reinterpret_cast<char*>(nb) + size, nb, wrapped);
   buf_ = nb;
-  cap_ = ncap;
+  mask_ = 2 * size - 1;
 }
 
 void loop::post_growing(std::coroutine_handle<> h, schedulable* s) {
@@ -75,16 +75,13 @@ void loop::post_growing(std::coroutine_handle<> h, schedulable* s) {
 }
 
 // After a spike (a million tasks made ready at once) the queue would keep its 16 MB for
-// good: when the loop next goes idle it moves into a buffer of a sensible size.
+// good: when the loop next goes idle, its queue empty, it moves into a small buffer.
 void loop::shrink() noexcept {
-  std::size_t ncap = 1024;
-  while (ncap < count_ * 4) ncap *= 2;
-  auto* nb = static_cast<entry*>(std::malloc(ncap * sizeof(entry)));
+  auto* nb = static_cast<entry*>(std::malloc(initial_size));
   if (!nb) return;  // keep the big one
-  for (std::size_t i = 0; i < count_; ++i) nb[i] = buf_[(head_ + i) & (cap_ - 1)];
   std::free(buf_);
   buf_ = nb;
-  cap_ = ncap;
+  mask_ = initial_size - 1;
   head_ = 0;
   turn_end_ = 0;  // idle: no turn runs
 }
@@ -92,9 +89,12 @@ void loop::shrink() noexcept {
 void loop::forget(schedulable& s) noexcept {
   if (s.queued == 0) return;
   std::size_t w = 0;
-  for (std::size_t i = 0; i < count_; ++i) {
-    entry e = buf_[(head_ + i) & (cap_ - 1)];
-    if (e.unit != &s) buf_[(head_ + w++) & (cap_ - 1)] = e;
+  for (std::size_t i = 0; i < count_; i += step) {
+    const entry e = at(head_ + i);
+    if (e.unit != &s) {
+      at(head_ + w) = e;
+      w += step;
+    }
   }
   count_ = w;
   s.queued = 0;
@@ -192,9 +192,9 @@ void loop::run_once(const bool& done) {
   // out of the queue (forget), which moves turn_end_ back.
   turn_end_ = head_ + count_;
   while (head_ != turn_end_) {
-    entry e = buf_[head_ & (cap_ - 1)];
-    ++head_;
-    --count_;
+    const entry e = at(head_);
+    head_ += step;
+    count_ -= step;
     --e.unit->queued;
     this_thread().current = e.unit;
     e.h.resume();
@@ -225,7 +225,7 @@ void loop::run_once(const bool& done) {
   }
   // Idle: the moment to hand back what a spike made huge, the ready queue and the frame
   // pools (never on the busy path: a spike that comes back reuses both).
-  if (cap_ > (std::size_t(1) << 16)) [[unlikely]] shrink();
+  if (mask_ >= 64 * initial_size) [[unlikely]] shrink();
   if (frame_pools_over_budget()) [[unlikely]] release_frame_pools();
   if (virtual_time_ && !timers_.empty()) {
     jump_to_next_timer();

@@ -68,6 +68,8 @@ void access::start_detached(runtime& rt, task_node& node, std::coroutine_handle<
 
 void access::forget_detached(runtime& rt, task_node& node) noexcept { rt.end_root(node); }
 
+std::size_t access::ready_capacity() noexcept { return this_thread().lp->ready_capacity(); }
+
 }  // namespace detail::testing
 
 namespace {

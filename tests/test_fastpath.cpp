@@ -296,21 +296,27 @@ TEST_CASE("fastpath: yielding tasks hand the turn to each other, and each still 
   CHECK(turns <= yields + 3);
 }
 
+namespace {
+// A task tree for the teardown tests: a group of eight tasks that yield forever, which only
+// destroying the tree (abandoning it) ends.
+coring::task<> tree_of_yielders() {
+  co_await coring::with_task_group([](coring::task_group& tg) -> coring::task<> {
+    for (int i = 0; i < 8; ++i)
+      tg.spawn([]() -> coring::task<> {
+        for (;;) co_await coring::checkpoint();
+      });
+    co_return;
+  });
+}
+}  // namespace
+
 TEST_CASE("fastpath: a task that tears down queued tasks and then yields hands off to nobody gone") {
   // The hand-off takes the next entry of the turn; entries taken out of the queue by a
   // teardown (loop::forget) must no longer count as ahead in the turn. Here the abandoned
   // tree's yielders are the rest of the turn when `destroyer` destroys it, and a sleeper
   // keeps the loop from being idle, so the destroyer's next yield is a real one.
   coring::runtime rt;
-  coring::task<> tree = []() -> coring::task<> {
-    co_await coring::with_task_group([](coring::task_group& tg) -> coring::task<> {
-      for (int i = 0; i < 8; ++i)
-        tg.spawn([]() -> coring::task<> {
-          for (;;) co_await coring::checkpoint();
-        });
-      co_return;
-    });
-  }();
+  coring::task<> tree = tree_of_yielders();
   coring::detail::task_node node;
   int yields_after = 0;
   rt.run([](coring::task<>& tree, coring::detail::task_node& node, coring::runtime& rt,
@@ -331,6 +337,39 @@ TEST_CASE("fastpath: a task that tears down queued tasks and then yields hands o
     });
   }(tree, node, rt, yields_after));
   CHECK(yields_after == 3);
+}
+
+TEST_CASE("fastpath: tearing down queued tasks keeps every other queued task, in its order") {
+  // loop::forget compacts the ready queue around the entries it drops: the tasks queued
+  // with the torn-down ones (three survivors, spawned after the tree) must all still run,
+  // in the order they took turns before.
+  coring::runtime rt;
+  coring::task<> tree = tree_of_yielders();
+  coring::detail::task_node node;
+  std::vector<int> turns;
+  rt.run([](coring::task<>& tree, coring::detail::task_node& node, coring::runtime& rt,
+            std::vector<int>& turns) -> coring::task<> {
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      tg.spawn([](coring::task<>& tree, coring::detail::task_node& node,
+                  coring::runtime& rt) -> coring::task<> {
+        for (int i = 0; i < 3; ++i) co_await coring::checkpoint();
+        tree = coring::task<>{};
+        coring::detail::testing::access::forget_detached(rt, node);
+      }(tree, node, rt));
+      coring::detail::testing::access::start_detached(rt, node, tree.handle());
+      for (int id = 1; id <= 3; ++id)
+        tg.spawn([](int id, std::vector<int>& turns) -> coring::task<> {
+          for (int i = 0; i < 6; ++i) {
+            turns.push_back(id);
+            co_await coring::checkpoint();
+          }
+        }(id, turns));
+      co_return;
+    });
+  }(tree, node, rt, turns));
+  std::vector<int> expected;
+  for (int i = 0; i < 6; ++i) expected.insert(expected.end(), {1, 2, 3});
+  CHECK(turns == expected);
 }
 
 TEST_CASE("fastpath: a frame-pool block holds every byte asked for, and sizes that fill one malloc chunk share it") {

@@ -4,6 +4,7 @@
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
+#include <coring/detail/testing.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -93,6 +94,26 @@ TEST_CASE("runtime: the ready queue stays first-in first-out while it grows arou
   }(order));
   REQUIRE(order.size() == 5000);
   CHECK(std::is_sorted(order.begin(), order.end()));
+}
+
+TEST_CASE("runtime: the ready queue keeps a spike's buffer while busy and gives it back once idle") {
+  namespace t = coring::detail::testing;
+  std::size_t at_start = 0, in_spike = 0, after_spike = 0, when_idle = 0;
+  coring::run([&]() -> coring::task<> {
+    at_start = t::access::ready_capacity();
+    co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+      for (int i = 0; i < 100'000; ++i) tg.spawn(coring::checkpoint());
+      in_spike = t::access::ready_capacity();
+      co_return;
+    });
+    after_spike = t::access::ready_capacity();  // busy all along: nothing handed back yet
+    co_await coring::sleep(1ms);                // the loop waits in the kernel: idle
+    when_idle = t::access::ready_capacity();
+  }());  // the lambda, with its captures, lives until run has returned
+  CHECK(in_spike >= 100'000);
+  CHECK(after_spike == in_spike);
+  CHECK(when_idle == at_start);
+  CHECK(at_start < 100'000 / 16);
 }
 
 namespace {

@@ -106,14 +106,14 @@ class loop {
 
   // Queues `h` (a suspended frame run on behalf of `s`) to be resumed in the next iteration.
   void post(std::coroutine_handle<> h, schedulable* s) {
-    if (count_ == cap_) [[unlikely]] {
+    if (count_ > mask_) [[unlikely]] {
       // Out of line, so that no value of the caller's lives across a call on the usual
       // path (which then needs no callee-saved registers).
       post_growing(h, s);
       return;
     }
-    fill(buf_[(head_ + count_) & (cap_ - 1)], h, s);
-    ++count_;
+    fill(at(head_ + count_), h, s);
+    count_ += step;
   }
   // A yield: queues (h, s) behind every ready task, like post, and returns the frame to
   // resume now. That is the next entry of this turn when there is one, taken off the queue
@@ -132,12 +132,10 @@ class loop {
       return std::noop_coroutine();
     }
     // The next entry leaves the head and ours joins the tail: the count stays, so the slot
-    // written is free even in a full queue (it is the one just read when count_ == cap_).
-    const std::size_t mask = cap_ - 1;
-    entry* const buf = buf_;
-    const entry next = buf[head & mask];
-    fill(buf[(head + count_) & mask], h, s);
-    head_ = head + 1;
+    // written is free even in a full queue (it is the one just read when the queue is full).
+    const entry next = at(head);
+    fill(at(head + count_), h, s);
+    head_ = head + step;
     --next.unit->queued;
     this_thread().current = next.unit;
     return next.h;
@@ -202,12 +200,22 @@ class loop {
   const loop_counters& counters() const noexcept { return counters_; }
   std::uint64_t next_task_id() noexcept { return ++counters_.tasks; }
   std::uint64_t outstanding() const noexcept { return outstanding_; }
+  // The ready queue's buffer, in entries (for the tests of its growth and shrinking).
+  std::size_t ready_capacity() const noexcept { return (mask_ + 1) / step; }
 
  private:
   struct entry {
     std::coroutine_handle<> h;
     schedulable* unit;
   };
+  // Positions in the queue are byte offsets (multiples of step), masked by mask_ on access:
+  // an entry's address is then buf_ plus one AND, with no shift per index (yield_8192_ns:
+  // 92.2 -> 86.9 instructions, bench/count_instructions build-release).
+  static constexpr std::size_t step = sizeof(entry);
+  static constexpr std::size_t initial_size = 1024 * step;
+  entry& at(std::size_t pos) const noexcept {
+    return *reinterpret_cast<entry*>(reinterpret_cast<char*>(buf_) + (pos & mask_));
+  }
   // Writes a ready entry for `h`, run on behalf of `s`, and counts it in `s`.
   static void fill(entry& e, std::coroutine_handle<> h, schedulable* s) noexcept {
     e.h = h;
@@ -237,7 +245,7 @@ class loop {
   }
   void grow();
   [[gnu::noinline]] void post_growing(std::coroutine_handle<> h, schedulable* s);
-  void shrink() noexcept;
+  void shrink() noexcept;  // only when idle: the queue is empty
   // Remote: a multi-thread runtime's loop (remote_ set); the single-thread loop is
   // compiled without the hand-off hooks.
   template <bool Remote>
@@ -250,10 +258,11 @@ class loop {
 
   ring ring_;
   entry* buf_ = nullptr;
-  // head_ counts the entries ever taken (the first is at head_ & (cap_ - 1)), so a turn's
-  // end is a position that stays put while hand-offs take entries: turn_end_, equal to
-  // head_ outside a turn and never beyond head_ + count_ (forget clamps it).
-  std::size_t head_ = 0, count_ = 0, cap_ = 0;
+  // In bytes (see at()): head_ counts the entries ever taken (the first is at(head_)), so
+  // a turn's end is a position that stays put while hand-offs take entries: turn_end_,
+  // equal to head_ outside a turn and never beyond head_ + count_ (forget clamps it).
+  // count_ covers the entries queued; mask_ is the buffer's size in bytes less one.
+  std::size_t head_ = 0, count_ = 0, mask_ = 0;
   std::size_t turn_end_ = 0;
   const char* chain_floor_ = nullptr;
   std::vector<timer_entry*> timers_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 
 #include "coring/runtime.hpp"
 
@@ -14,6 +15,8 @@ struct access {
   static void start_detached(runtime& rt, task_node& node, std::coroutine_handle<> h);
   // Takes a task started with start_detached out of the ready queue and the root scope.
   static void forget_detached(runtime& rt, task_node& node) noexcept;
+  // The entries the ready queue of the loop running on this thread has room for.
+  static std::size_t ready_capacity() noexcept;
 };
 
 }  // namespace coring::detail::testing
