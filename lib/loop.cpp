@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -86,19 +87,32 @@ void loop::shrink() noexcept {
   turn_end_ = 0;  // idle: no turn runs
 }
 
-void loop::forget(schedulable& s) noexcept {
-  if (s.queued == 0) return;
+template <class Drop>
+void loop::drop_entries(Drop drop) noexcept {
+  counters_.forget_scanned += count_ / step;
   std::size_t w = 0;
   for (std::size_t i = 0; i < count_; i += step) {
     const entry e = at(head_ + i);
-    if (e.unit != &s) {
+    if (!drop(e.unit)) {
       at(head_ + w) = e;
       w += step;
     }
   }
   count_ = w;
-  s.queued = 0;
   if (turn_end_ - head_ > count_) turn_end_ = head_ + count_;
+}
+
+void loop::forget(schedulable& s) noexcept {
+  if (s.queued == 0) return;
+  drop_entries([&s](const schedulable* u) { return u == &s; });
+  s.queued = 0;
+}
+
+void loop::forget_all(std::vector<schedulable*>& units) noexcept {
+  if (units.empty()) return;
+  std::sort(units.begin(), units.end());
+  drop_entries([&units](schedulable* u) { return std::binary_search(units.begin(), units.end(), u); });
+  for (schedulable* u : units) u->queued = 0;
 }
 
 // ---- timers: a binary min-heap of deadlines; each entry knows its index ----

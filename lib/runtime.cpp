@@ -70,6 +70,8 @@ void access::forget_detached(runtime& rt, task_node& node) noexcept { rt.end_roo
 
 std::size_t access::ready_capacity() noexcept { return this_thread().lp->ready_capacity(); }
 
+std::uint64_t access::forget_scanned() noexcept { return this_thread().lp->counters().forget_scanned; }
+
 }  // namespace detail::testing
 
 namespace {

@@ -139,10 +139,33 @@ group_state::group_state(task_node& o, bool sup)
   groups_open_here().push_back(*this);
 }
 
+namespace {
+// Every task below `s` (in it, or in the scopes nested in it) with ready entries, except
+// `skip`.
+void collect_queued(scope_state& s, const task_node* skip, std::vector<schedulable*>& out) {
+  s.tasks.for_each([&](task_node& t) {
+    if (&t != skip && t.queued) out.push_back(&t);
+  });
+  s.children.for_each([&](scope_state& inner) { collect_queued(inner, skip, out); });
+}
+}  // namespace
+
 group_state::~group_state() {
   // Normally every child finished before finish(); children still here mean the frame
   // holding the group is being destroyed while suspended: tear them down first.
   loop& l = current_loop();
+  if (first_child()) {
+    // The whole tree below the group goes: take its ready entries out in one pass, where
+    // a pass per child (the forgets below) would make tearing down n queued children
+    // cost n passes over a queue of n. The tree's nested groups then find nothing queued.
+    try {
+      std::vector<schedulable*> queued;
+      collect_queued(scope, &owner, queued);
+      l.forget_all(queued);
+    } catch (const std::bad_alloc&) {
+      // The forgets below still take every entry out, one child at a time.
+    }
+  }
   while (child_base* c = first_child()) {
     l.forget(*c);
     if (c->frame_alive()) c->frame().destroy();

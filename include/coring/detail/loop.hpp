@@ -79,6 +79,9 @@ struct loop_counters {
   // default mode, the waits for quiet sends (write-behind) that ended by their bound while
   // some other event was in (a send that did not complete during the submit).
   std::uint64_t batch_timeouts = 0;
+  // Ready entries looked at to take a torn-down unit's out of the queue (forget): what
+  // tells a teardown that scans the queue once from one that scans it per task.
+  std::uint64_t forget_scanned = 0;
 };
 
 class loop;
@@ -176,8 +179,13 @@ class loop {
   // Runs iterations until `done` becomes true. Throws std::logic_error when nothing can
   // ever make progress (no ready task, no operation in flight, no timer).
   void run_until(const bool& done);
-  // Drops the ready entries of a unit that is being destroyed.
+  // Drops the ready entries of a unit that is being destroyed. Costs a pass over the
+  // queue when the unit has entries.
   void forget(schedulable& s) noexcept;
+  // Drops the ready entries of every unit in `units` (reordered here) in one pass over the
+  // queue, for a teardown of many units at once: forget on each would scan the queue once
+  // per unit (a group torn down with 40,000 queued children took a second that way).
+  void forget_all(std::vector<schedulable*>& units) noexcept;
   // Blocks (entering the kernel) until `pending` drops to zero. Used only by destructors of
   // operations torn down while the kernel still owns their memory.
   void drain(const std::uint16_t& pending);
@@ -246,6 +254,10 @@ class loop {
   void grow();
   [[gnu::noinline]] void post_growing(std::coroutine_handle<> h, schedulable* s);
   void shrink() noexcept;  // only when idle: the queue is empty
+  // Takes out of the queue the entries whose unit drop(unit) picks, keeping the others in
+  // order; counts the entries looked at (loop_counters::forget_scanned).
+  template <class Drop>
+  void drop_entries(Drop drop) noexcept;
   // Remote: a multi-thread runtime's loop (remote_ set); the single-thread loop is
   // compiled without the hand-off hooks.
   template <bool Remote>

@@ -4,6 +4,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 
 #include "coring/runtime.hpp"
 
@@ -17,6 +18,8 @@ struct access {
   static void forget_detached(runtime& rt, task_node& node) noexcept;
   // The entries the ready queue of the loop running on this thread has room for.
   static std::size_t ready_capacity() noexcept;
+  // The ready entries that loop's teardowns have looked at so far (loop_counters).
+  static std::uint64_t forget_scanned() noexcept;
 };
 
 }  // namespace coring::detail::testing
