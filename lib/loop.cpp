@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <system_error>
 
@@ -110,8 +111,9 @@ void loop::forget(schedulable& s) noexcept {
 
 void loop::forget_all(std::vector<schedulable*>& units) noexcept {
   if (units.empty()) return;
-  std::sort(units.begin(), units.end());
-  drop_entries([&units](schedulable* u) { return std::binary_search(units.begin(), units.end(), u); });
+  const std::less<schedulable*> order;  // a total order on unrelated addresses, where < is not
+  std::sort(units.begin(), units.end(), order);
+  drop_entries([&](schedulable* u) { return std::binary_search(units.begin(), units.end(), u, order); });
   for (schedulable* u : units) u->queued = 0;
 }
 

@@ -134,8 +134,8 @@ class loop {
       post(h, s);
       return std::noop_coroutine();
     }
-    // The next entry leaves the head and ours joins the tail: the count stays, so the slot
-    // written is free even in a full queue (it is the one just read when the queue is full).
+    // The next entry leaves the head and ours joins the tail: the count stays, and the slot
+    // written is free even in a full queue, where it is the one just read.
     const entry next = at(head);
     fill(at(head + count_), h, s);
     head_ = head + step;
