@@ -154,7 +154,8 @@ group_state::~group_state() {
   // Normally every child finished before finish(); children still here mean the frame
   // holding the group is being destroyed while suspended: tear them down first.
   loop& l = current_loop();
-  if (first_child()) {
+  child_base* c = first_child();
+  if (c) {
     // The whole tree below the group goes: take its ready entries out in one pass, where
     // a pass per child (the forgets below) would make tearing down n queued children
     // cost n passes over a queue of n. The tree's nested groups then find nothing queued.
@@ -166,7 +167,7 @@ group_state::~group_state() {
       // The forgets below still take every entry out, one child at a time.
     }
   }
-  while (child_base* c = first_child()) {
+  for (; c; c = first_child()) {
     l.forget(*c);
     if (c->frame_alive()) c->frame().destroy();
     // Destroying the frame may drain its I/O, whose CQEs can post this task again.
