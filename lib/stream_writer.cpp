@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <system_error>
 
 #include "coring/endpoint.hpp"  // throw_socket_error
@@ -168,6 +169,13 @@ void stream_writer::on_loop_end(loop_resident* lr) noexcept {
   self->ending_ = false;
   self->loop_ = nullptr;
   self->len_ = self->sent_ = 0;
+}
+
+void stream_writer::check_thread() const {
+  if (busy() && loop_ && loop_ != this_thread().lp)
+    throw std::logic_error(
+        "coring::tcp_stream: used on another loop thread while its last write_all is still being sent on the "
+        "thread that wrote it; await flush() on that thread before handing the stream over");
 }
 
 void stream_writer::check(int fd) const {

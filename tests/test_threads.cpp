@@ -442,6 +442,57 @@ TEST_CASE("spawn_on: a thread index that does not exist is refused before anythi
   }(), with_threads(2));
 }
 
+// ---- streams across threads ----
+
+TEST_CASE("tcp_stream: a stream handed to another thread while its send is in flight refuses to write there") {
+  coring::run([]() -> task<> {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    const int small = 4096;
+    ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    coring::tcp_stream s(fds[0]);
+    const std::string chunk(16 * 1024, 'x');
+    // Nobody reads fds[1]: the first write's send stays in the kernel, and the write after
+    // it, waiting for that send, gives up at its bound without queuing its bytes.
+    std::size_t written = 0;
+    for (;;) {
+      const bool sent = co_await coring::move_on_after(20ms, s.write_all(chunk));
+      if (!sent) break;
+      written += chunk.size();
+    }
+    REQUIRE(written > 0);
+
+    // On thread 1, a write or a flush would wait on thread 0's lists: both are refused. The
+    // bound only ends the wait that a missing check would start.
+    const std::string refused = co_await coring::on_thread(1, [&s]() -> task<std::string> {
+      std::string what;
+      for (int op = 0; op < 2; ++op) {
+        try {
+          task<> attempt = op == 0 ? s.write_all("y") : s.flush();  // named: see README, g++ 12
+          const bool done = co_await coring::move_on_after(2s, std::move(attempt));
+          what += done ? "finished;" : "waited;";
+        } catch (const std::logic_error& e) {
+          what += std::string(e.what()).find("await flush() on that thread") != std::string::npos ? "refused;" : e.what();
+        }
+      }
+      co_return what;
+    });
+    CHECK(refused == "refused;refused;");
+
+    // Back on its own thread the stream goes on: once the peer reads, every byte arrives.
+    std::size_t got = 0;
+    co_await coring::with_task_group([&](task_group& tg) -> task<> {
+      tg.spawn([&]() -> task<> {
+        char buf[4096];
+        while (got < written) got += co_await coring::read_some(fds[1], std::span(buf));
+      });
+      co_await s.flush();
+    });
+    CHECK(got == written);
+    ::close(fds[1]);
+  }(), with_threads(2));
+}
+
 // ---- shutdown ----
 
 TEST_CASE("threads: shutdown with work in flight on every thread cancels it and joins every thread") {

@@ -140,7 +140,9 @@ class accept_op : public waiter, public hook<accept_tag> {
 // reported by the stream's next write_all, write_some, flush or shutdown; flush() waits for
 // the bytes to be with the kernel and reports it. Before handing native_handle() to other
 // I/O on the socket (splice, sendfile, another library), or the stream to another loop
-// thread, await flush(): the pending send belongs to this thread's ring.
+// thread, await flush(): the pending send belongs to this thread's ring (a write_all,
+// write_some, flush or shutdown on the other thread while it is in flight throws
+// std::logic_error saying so).
 // (Example: the header's, and examples/net_echo.cpp in net.hpp.)
 class tcp_stream {
  public:
@@ -215,7 +217,9 @@ class tcp_stream {
   // Waits until every byte written so far is with the kernel (the write-behind send has
   // completed) and reports its error. Returns at once when nothing is pending.
   // Cancellation: a cancellation point; the pending send goes on.
-  // Errors: std::system_error of the failed send, e.g. "send 127.0.0.1:80: Broken pipe".
+  // Errors: std::system_error of the failed send, e.g. "send 127.0.0.1:80: Broken pipe";
+  // std::logic_error when the stream was handed to another loop thread before its send
+  // completed (this and every write refuse there: flush on the thread that wrote).
   //
   // Example (examples/tcp_flush.cpp):
   //   co_await s.write_all("header");  // copied and written behind: returns at once

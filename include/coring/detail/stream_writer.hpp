@@ -76,6 +76,12 @@ class stream_writer final : request, loop_resident {
   // Throws the sticky error of a failed send (std::system_error "send <peer>: <error>",
   // named by `fd`, the stream's descriptor), if there was one.
   void check(int fd) const;
+  // Throws std::logic_error when the running loop is not the one whose ring holds our
+  // send: a stream handed to another loop thread before its last send completed. Waiting
+  // there would park the task on the other thread's lists and resume it on the wrong
+  // thread, so the misuse is reported instead (best effort: the send may complete while it
+  // is being checked, which the stream's threading rule forbids in the first place).
+  void check_thread() const;
 
  private:
   ~stream_writer();
