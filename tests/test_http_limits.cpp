@@ -144,6 +144,29 @@ TEST_CASE("http limits: a client that never reads a large response is cut by wri
   }());
 }
 
+TEST_CASE("http limits: a client that never reads a streamed response is cut by write_timeout") {
+  coring::run([]() -> task<> {
+    const std::size_t big = std::size_t{32} << 20;  // far more than the socket buffers hold
+    http::server_statistics st;
+    const auto h = [big](const http::request&) -> task<http::response> {
+      co_return http::response::stream(200, [big](http::body_writer& w) -> task<> {
+        const std::string piece(64 * 1024, 's');
+        for (std::size_t at = 0; at < big; at += piece.size()) co_await w.write(piece);
+      }, "application/octet-stream");
+    };
+    auto opts = http::server_options().write_timeout(100ms).min_transfer_rate(0).stats(&st);
+    co_await with_server(http::handler(h), [&](std::uint16_t port) -> task<> {
+      auto s = co_await coring::tcp_stream::connect("127.0.0.1", port);
+      co_await s.write_all("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      co_await until([&] { return st.write_timeouts == 1; });  // the client reads nothing meanwhile
+      const std::string got = co_await read_to_end(s);  // what was buffered, then the end
+      CHECK(got.starts_with("HTTP/1.1 200 OK\r\n"));
+      CHECK(got.size() < big);
+      CHECK(st.open == 0);
+    }, opts);
+  }());
+}
+
 TEST_CASE("http limits: a keep-alive connection is closed after idle_timeout") {
   coring::run([]() -> task<> {
     http::server_statistics st;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,20 @@
 #include "coring/fd.hpp"
 
 namespace coring::http {
+
+namespace {
+
+// Awaits `a` (a write to the peer) until `deadline`, or without a bound when the write
+// timeout is off (`timeout` <= 0); a deadline passed throws timeout_error(what()).
+template <class A, class What>
+auto by_deadline(duration timeout, time_point deadline, A a, What what) -> task<coring::detail::await_result_t<A>> {
+  if (timeout.count() <= 0) co_return co_await std::move(a);
+  auto r = co_await move_on_at(deadline, std::move(a));
+  if (!r) throw timeout_error(what());
+  if constexpr (!std::is_void_v<coring::detail::await_result_t<A>>) co_return std::move(*r);
+}
+
+}  // namespace
 
 // ---- body_reader ----
 
@@ -90,12 +105,10 @@ task<void> body_writer::send(std::string_view data) {
   const time_point deadline = detail::after(clock::now(), timeout_ + detail::rate_allowance(bytes, min_rate_));
   const auto put = [&](std::string_view part) -> task<> {
     if (part.empty()) co_return;
-    if (timeout_.count() <= 0) {
-      co_await s_->write_all(part);
-    } else if (!co_await move_on_at(deadline, s_->write_all(part))) {
-      throw timeout_error(fmt::format("coring::http: the peer did not take {} bytes of the body within the write timeout",
-                                      part.size()));
-    }
+    co_await by_deadline(timeout_, deadline, s_->write_all(part), [&] {
+      return fmt::format("coring::http: the peer did not take {} bytes of the body within the write timeout",
+                         part.size());
+    });
   };
   co_await put(first);
   if (first.data() != data.data()) co_await put(data);
@@ -133,11 +146,9 @@ task<void> body_writer::write_file(const coring::file& f, std::uint64_t offset, 
   failed_ = true;  // until the whole file part is out
   // The head may still be written behind (tcp_stream's write-behind): the splice below
   // writes to the socket directly and must not overtake it.
-  if (timeout_.count() <= 0) {
-    co_await s_->flush();
-  } else if (!co_await move_on_at(detail::after(clock::now(), timeout_), s_->flush())) {
-    throw timeout_error("coring::http: the peer did not take the response head within the write timeout");
-  }
+  co_await by_deadline(timeout_, detail::after(clock::now(), timeout_), s_->flush(), [] {
+    return "coring::http: the peer did not take the response head within the write timeout";
+  });
   pipe_fds p;
   std::uint64_t left = length;
   bool fallback = false;
@@ -160,13 +171,10 @@ task<void> body_writer::write_file(const coring::file& f, std::uint64_t offset, 
     const time_point deadline = detail::after(clock::now(), timeout_ + detail::rate_allowance(n, min_rate_));
     for (std::size_t moved = 0; moved < n;) {
       auto to_socket = coring::splice(p.r, -1, s_->native_handle(), -1, n - moved, SPLICE_F_MOVE | SPLICE_F_MORE);
-      if (timeout_.count() <= 0) {
-        moved += co_await std::move(to_socket);
-      } else if (auto m = co_await move_on_at(deadline, std::move(to_socket))) {
-        moved += *m;
-      } else {
-        throw timeout_error("coring::http: the peer did not take the file's bytes within the write timeout");
-      }
+      const std::size_t m = co_await by_deadline(timeout_, deadline, std::move(to_socket), [] {
+        return "coring::http: the peer did not take the file's bytes within the write timeout";
+      });
+      moved += m;
     }
     left -= n;
     written_ += n;
