@@ -4,6 +4,10 @@
 // checks are on behaviour and order, never on elapsed time.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <fmt/format.h>
+
 #include <coring/cancel.hpp>
 #include <coring/event.hpp>
 #include <coring/http.hpp>
@@ -12,6 +16,8 @@
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "http_support.hpp"
@@ -144,11 +150,19 @@ TEST_CASE("http limits: a client that never reads a large response is cut by wri
   }());
 }
 
-TEST_CASE("http limits: a client that never reads a streamed response is cut by write_timeout") {
+TEST_CASE("http limits: a client that never reads a streamed or a file response is cut by write_timeout") {
   coring::run([]() -> task<> {
     const std::size_t big = std::size_t{32} << 20;  // far more than the socket buffers hold
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("coring-http-limits-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "big.bin").string();
+    std::ofstream(path, std::ios::binary) << std::string(big, 'f');
     http::server_statistics st;
-    const auto h = [big](const http::request&) -> task<http::response> {
+    const auto h = [&](const http::request& req) -> task<http::response> {
+      // A file is spliced to the socket: the splice into the full socket is what the write
+      // deadline cancels (the kernel answered that cancel with ERESTARTSYS, once reported
+      // as a handler error).
+      if (req.path() == "/file") co_return co_await http::response::file(path, "application/octet-stream");
       co_return http::response::stream(200, [big](http::body_writer& w) -> task<> {
         const std::string piece(64 * 1024, 's');
         for (std::size_t at = 0; at < big; at += piece.size()) co_await w.write(piece);
@@ -156,14 +170,20 @@ TEST_CASE("http limits: a client that never reads a streamed response is cut by 
     };
     auto opts = http::server_options().write_timeout(100ms).min_transfer_rate(0).stats(&st);
     co_await with_server(http::handler(h), [&](std::uint16_t port) -> task<> {
-      auto s = co_await coring::tcp_stream::connect("127.0.0.1", port);
-      co_await s.write_all("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-      co_await until([&] { return st.write_timeouts == 1; });  // the client reads nothing meanwhile
-      const std::string got = co_await read_to_end(s);  // what was buffered, then the end
-      CHECK(got.starts_with("HTTP/1.1 200 OK\r\n"));
-      CHECK(got.size() < big);
+      std::uint64_t cut = 0;
+      for (const char* target : {"/stream", "/file"}) {
+        auto s = co_await coring::tcp_stream::connect("127.0.0.1", port);
+        co_await s.write_all(fmt::format("GET {} HTTP/1.1\r\nHost: x\r\n\r\n", target));
+        ++cut;
+        co_await until([&] { return st.write_timeouts == cut; });  // the client reads nothing meanwhile
+        const std::string got = co_await read_to_end(s);  // what was buffered, then the end
+        CHECK(got.starts_with("HTTP/1.1 200 OK\r\n"));
+        CHECK(got.size() < big);
+      }
+      CHECK(st.handler_errors == 0);
       CHECK(st.open == 0);
     }, opts);
+    std::filesystem::remove_all(dir);
   }());
 }
 

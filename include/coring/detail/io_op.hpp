@@ -33,6 +33,12 @@
 
 namespace coring::detail {
 
+// The kernel's internal ERESTARTSYS, which no userspace header defines. A cancel that
+// interrupts an operation blocked in an io-wq worker can hand it back as the CQE's result
+// (IORING_OP_SPLICE into a full socket, kernel 6.18: "splice fd 8: Unknown error 512"), so
+// it means "cut short" like -EINTR and -ECANCELED.
+inline constexpr int kernel_erestartsys = 512;
+
 // The most one read or write asks for: Linux's MAX_RW_COUNT (INT_MAX rounded down to a
 // page), the largest length every read/write/send/recv path accepts in one call.
 inline constexpr unsigned max_io_length = 0x7ffff000u;
@@ -109,7 +115,7 @@ class op final : public request, protected parked {
   R await_resume() {
     done_waiting();
     if (refused) throw cancelled{};
-    if (res_ == -ECANCELED || res_ == -EINTR) {
+    if (res_ == -ECANCELED || res_ == -EINTR || res_ == -kernel_erestartsys) {
       if (aborted) throw cancelled{};
       if (timed_out()) throw timeout_error(std::string("coring: ") + name_ + " timed out");
     }
