@@ -100,6 +100,10 @@ void stream_writer::submit_rest() {
 }
 
 bool stream_writer::park(list_waiter& lw, std::coroutine_handle<> h) {
+  if (loop_ && loop_ != this_thread().lp)
+    throw std::logic_error(
+        "coring::tcp_stream: used on another loop thread while its last write_all is still being sent on the "
+        "thread that wrote it; await flush() on that thread before handing the stream over");
   // A task now waits for the send: it is not quiet any more, or the loop's wait would count
   // its CQE as one nobody needs and sleep past it.
   if (quiet_ && queued()) {
@@ -169,13 +173,6 @@ void stream_writer::on_loop_end(loop_resident* lr) noexcept {
   self->ending_ = false;
   self->loop_ = nullptr;
   self->len_ = self->sent_ = 0;
-}
-
-void stream_writer::check_thread() const {
-  if (busy() && loop_ && loop_ != this_thread().lp)
-    throw std::logic_error(
-        "coring::tcp_stream: used on another loop thread while its last write_all is still being sent on the "
-        "thread that wrote it; await flush() on that thread before handing the stream over");
 }
 
 void stream_writer::check(int fd) const {

@@ -333,7 +333,6 @@ task<void> tcp_stream::read_exact(std::span<std::byte> buf) {
 
 task<void> tcp_stream::flush() {
   if (w_) {
-    w_->check_thread();
     if (w_->busy()) co_await w_->idle();
     w_->check(fd_);
   }
@@ -358,7 +357,6 @@ task<void> tcp_stream::write_all(std::string_view data) {
   if (data.empty()) co_return;
   if (data.size() <= detail::stream_writer::max_copy && fd_ >= 0) {
     if (!w_) w_ = new detail::stream_writer(detail::current_loop());
-    w_->check_thread();
     // The previous write's send goes first, and its outcome is this write's to report
     // (another task writing to the stream may have queued one again by the time we run).
     while (w_->busy()) co_await w_->idle();

@@ -76,12 +76,6 @@ class stream_writer final : request, loop_resident {
   // Throws the sticky error of a failed send (std::system_error "send <peer>: <error>",
   // named by `fd`, the stream's descriptor), if there was one.
   void check(int fd) const;
-  // Throws std::logic_error when the running loop is not the one whose ring holds our
-  // send: a stream handed to another loop thread before its last send completed. Waiting
-  // there would park the task on the other thread's lists and resume it on the wrong
-  // thread, so the misuse is reported instead (best effort: the send may complete while it
-  // is being checked, which the stream's threading rule forbids in the first place).
-  void check_thread() const;
 
  private:
   ~stream_writer();
@@ -89,6 +83,11 @@ class stream_writer final : request, loop_resident {
   static void on_settled(request* r) noexcept;
   static void on_loop_end(loop_resident* r) noexcept;
   static void on_linger_end(timer_entry* t) noexcept;
+  // Starts a wait for the send (idle()). Throws std::logic_error when the running loop is
+  // not the one whose ring holds the send: a stream handed to another loop thread before
+  // its last send completed would park the task on that thread's lists and be resumed
+  // there (best effort: the send may complete meanwhile, which the stream's threading rule
+  // forbids in the first place).
   bool park(list_waiter& lw, std::coroutine_handle<> h);
   void submit_rest();
   bool queued() const noexcept;
