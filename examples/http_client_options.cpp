@@ -1,23 +1,19 @@
 // coring::http::client_options: a client with at most 4 sockets whose idle keep-alive
 // sockets are reused for 5 s; two requests share one connection.
 #include <chrono>
-#include <string>
-
-#include <fmt/format.h>
 
 #include <coring/http.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
 
+#include "http_hello.hpp"
+
 using namespace std::chrono_literals;
 
-coring::task<coring::http::response> hello(const coring::http::request&) {
-  co_return coring::http::response::text(200, "hello\n");
-}
-
 coring::task<bool> demo() {
-  auto l = coring::tcp_listener::bind("127.0.0.1", 0);
-  const std::string url = fmt::format("http://127.0.0.1:{}/", l.local_port());
+  hello_site site;
+  auto& l = site.listener;
+  const std::string& url = site.url;
   bool ok = false;
   co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
     auto srv = tg.spawn(coring::http::serve(l, hello), "server");

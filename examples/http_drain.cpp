@@ -2,23 +2,19 @@
 // request, then drain() stops it: the kept-alive connection is idle, so it is closed at
 // once and serve() returns well before the grace period ends.
 #include <chrono>
-#include <string>
-
-#include <fmt/format.h>
 
 #include <coring/http.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
 
+#include "http_hello.hpp"
+
 using namespace std::chrono_literals;
 
-coring::task<coring::http::response> hello(const coring::http::request&) {
-  co_return coring::http::response::text(200, "hello\n");
-}
-
 coring::task<bool> demo() {
-  auto l = coring::tcp_listener::bind("127.0.0.1", 0);
-  const std::string url = fmt::format("http://127.0.0.1:{}/", l.local_port());
+  hello_site site;
+  auto& l = site.listener;
+  const std::string& url = site.url;
   coring::http::client c;
   bool ok = false;
   // example-begin

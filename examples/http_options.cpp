@@ -1,23 +1,19 @@
 // coring::http::server_options: settings are chained setters, safe to build inside a
 // co_await expression (an aggregate there would be destroyed twice by g++ 12).
 #include <chrono>
-#include <string>
-
-#include <fmt/format.h>
 
 #include <coring/http.hpp>
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
 
+#include "http_hello.hpp"
+
 using namespace std::chrono_literals;
 
-coring::task<coring::http::response> hello(const coring::http::request&) {
-  co_return coring::http::response::text(200, "hello\n");
-}
-
 coring::task<bool> demo() {
-  auto l = coring::tcp_listener::bind("127.0.0.1", 0);
-  const std::string url = fmt::format("http://127.0.0.1:{}/", l.local_port());
+  hello_site site;
+  auto& l = site.listener;
+  const std::string& url = site.url;
   coring::http::server_statistics st;
   coring::http::server_control ctl;
   bool ok = false;
