@@ -3,7 +3,13 @@
 set -euo pipefail
 prefix=$1
 work=$(mktemp -d)
-cat > "$work/hello.cpp" <<'CPP'
+# Compiles the program on standard input as $work/NAME.cpp with only what pkg-config gives, and runs it.
+build_and_run() {
+  cat > "$work/$1.cpp"
+  g++ -std=c++20 "$work/$1.cpp" -o "$work/$1" $(pkg-config --cflags --libs --static coring)
+  "$work/$1"
+}
+build_and_run hello <<'CPP'
 #include <coring/coring.hpp>
 #include <fmt/format.h>
 coring::task<int> hello() {
@@ -12,11 +18,9 @@ coring::task<int> hello() {
 }
 int main() { return coring::run(hello()) == 7 ? 0 : 1; }
 CPP
-g++ -std=c++20 "$work/hello.cpp" -o "$work/hello" $(pkg-config --cflags --libs --static coring)
-"$work/hello"
 # Virtual time from the installed headers: an hour's sleep and an expiring 10-minute timeout
 # take (almost) no real time.
-cat > "$work/virtual.cpp" <<'CPP'
+build_and_run virtual <<'CPP'
 #include <coring/coring.hpp>
 #include <chrono>
 using namespace std::chrono_literals;
@@ -37,11 +41,9 @@ int main() {
   return rc == 0 && std::chrono::steady_clock::now() - t0 < 5s ? 0 : 1;
 }
 CPP
-g++ -std=c++20 "$work/virtual.cpp" -o "$work/virtual" $(pkg-config --cflags --libs --static coring)
-"$work/virtual"
 # Several loop threads from the installed headers: on_thread, spawn_on across two threads
 # where a failure on thread 1 cancels a sibling blocked on thread 0, and a channel.
-cat > "$work/threads.cpp" <<'CPP'
+build_and_run threads <<'CPP'
 #include <coring/coring.hpp>
 #include <chrono>
 #include <stdexcept>
@@ -94,6 +96,4 @@ int main() {
   return coring::run(main_task(), opts);
 }
 CPP
-g++ -std=c++20 "$work/threads.cpp" -o "$work/threads" $(pkg-config --cflags --libs --static coring)
-"$work/threads"
 echo "installed package: built and ran a program with pkg-config --cflags --libs coring"
