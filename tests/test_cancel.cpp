@@ -259,6 +259,38 @@ TEST_CASE("cancel: with_timeout on a blocked read throws timeout_error via the l
   }(s.r));
 }
 
+TEST_CASE("cancel: a splice blocked on a full socket is cut by a cancel scope and by with_timeout") {
+  // The kernel runs a splice in an io-wq worker. Cancelled there while it has moved nothing,
+  // it completes with ERESTARTSYS (512), once reported as "splice fd 5: Unknown error 512";
+  // and a LINK_TIMEOUT linked to it never fires, so with_timeout once waited forever.
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  const int small = 4096;
+  REQUIRE(::setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  const std::string junk(4096, 'x');
+  while (::send(sv[0], junk.data(), junk.size(), MSG_DONTWAIT) > 0) {
+  }  // nobody reads sv[1]: the socket stays full
+  pipe_pair p;
+  REQUIRE(::write(p.w, junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
+  coring::run([](int pipe_r, int sock) -> task<> {
+    const auto into_socket = [=] { return coring::splice(pipe_r, -1, sock, -1, 4096); };
+    auto moved = co_await coring::move_on_after(20ms, into_socket());
+    CHECK_FALSE(moved.has_value());
+    // The outer bound ends the test if with_timeout's own deadline never comes.
+    bool timed_out = false;
+    co_await coring::move_on_after(5s, [&]() -> task<> {
+      try {
+        co_await coring::with_timeout(20ms, into_socket());
+      } catch (const coring::timeout_error&) {
+        timed_out = true;
+      }
+    }());
+    CHECK(timed_out);
+  }(p.r, sv[0]));
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
 namespace {
 // A child reads from `rfd` while the body writes to `wfd` and cancels the group; `enter_between`
 // lets the loop collect the read's completion before the cancel is issued.

@@ -178,7 +178,7 @@ auto linked_timeout(duration d, Op op, const char* who) -> task<await_result_t<O
 template <class Rep, class Period, awaitable A>
 auto timeout_after(std::chrono::duration<Rep, Period> d, A a, const char* who) -> task<await_result_t<A>> {
   const duration dd = checked_duration(d, who);
-  if constexpr (io_operation<A>)
+  if constexpr (io_operation<A> && !link_timeout_unreliable<A>)
     return linked_timeout(dd, std::move(a), who);
   else
     return fail_at_impl(deadline_spec::after(dd), std::move(a), who);
@@ -190,7 +190,8 @@ auto timeout_after(std::chrono::duration<Rep, Period> d, A a, const char* who) -
 // (asyncio.timeout / Trio's fail_after). The time counts from the moment the returned task
 // is awaited, not from this call. On a single io_uring operation (a read, a connect...)
 // the deadline is an IORING_OP_LINK_TIMEOUT linked to it: no extra system call, one extra
-// SQE. On anything else (a task, a task group, a queue get), and on an operation under
+// SQE. On anything else (a task, a task group, a queue get, a splice, which the kernel
+// runs in a worker thread that a linked timeout does not reach), and on an operation under
 // virtual time (the kernel's timeout runs on real time) or with a duration over a year, it
 // is a cancel scope with a deadline in the loop's timer heap. A duration too long to
 // represent never expires.

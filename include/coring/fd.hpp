@@ -46,6 +46,8 @@ inline auto splice_op(int fd_in, std::int64_t off_in, int fd_out, std::int64_t o
                  clamp_io_length(len), flags);
 }
 using splice_op_t = decltype(splice_op(0, 0, 0, 0, 0, 0));
+template <>
+inline constexpr bool link_timeout_unreliable<splice_op_t> = true;
 }  // namespace detail
 
 // Moves up to `len` bytes from `fd_in` to `fd_out` inside the kernel (splice(2) as
@@ -55,7 +57,8 @@ using splice_op_t = decltype(splice_op(0, 0, 0, 0, 0, 0));
 // at end of file. `flags` are SPLICE_F_* (SPLICE_F_MOVE, SPLICE_F_MORE...). Sending a file
 // to a socket takes two: file -> pipe, then pipe -> socket (what http::body_writer::write_file
 // does). Cancellation: a cancellation point, cancelled in the kernel; bytes already moved
-// are returned. Errors: std::system_error "splice fd 5: ..." naming fd_in (EINVAL when
+// are returned. with_timeout bounds it with a cancel scope, not a linked timeout (the
+// kernel runs a splice in a worker thread, which a linked timeout does not reach). Errors: std::system_error "splice fd 5: ..." naming fd_in (EINVAL when
 // neither end is a pipe or the file system cannot splice).
 //
 // Example (examples/fd_splice.cpp):

@@ -36,7 +36,7 @@ namespace coring::detail {
 // The kernel's internal ERESTARTSYS, which no userspace header defines. A cancel that
 // interrupts an operation blocked in an io-wq worker can hand it back as the CQE's result
 // (IORING_OP_SPLICE into a full socket, kernel 6.18: "splice fd 8: Unknown error 512"), so
-// it means "cut short" like -EINTR and -ECANCELED.
+// it is read as -EINTR: "cut short", like -ECANCELED.
 inline constexpr int kernel_erestartsys = 512;
 
 // The most one read or write asks for: Linux's MAX_RW_COUNT (INT_MAX rounded down to a
@@ -115,7 +115,10 @@ class op final : public request, protected parked {
   R await_resume() {
     done_waiting();
     if (refused) throw cancelled{};
-    if (res_ == -ECANCELED || res_ == -EINTR || res_ == -kernel_erestartsys) {
+    // Read as -EINTR: when no cancel of ours explains it, the error then says "Interrupted
+    // system call" instead of "Unknown error 512".
+    if (res_ == -kernel_erestartsys) res_ = -EINTR;
+    if (res_ == -ECANCELED || res_ == -EINTR) {
       if (aborted) throw cancelled{};
       if (timed_out()) throw timeout_error(std::string("coring: ") + name_ + " timed out");
     }
@@ -160,6 +163,14 @@ auto make_op(const char* name, Result result, Prep prep, Args... args) {
 
 template <class Op>
 concept io_operation = requires(Op& op, duration d) { op.set_link_timeout(d); };
+
+// True for an operation the kernel always hands to an io-wq worker, where it may block for
+// good (a splice into a full socket). An IORING_OP_LINK_TIMEOUT linked to such a request
+// never fires (Linux 6.18: neither CQE comes, measured with a plain liburing program),
+// while IORING_OP_ASYNC_CANCEL does interrupt the worker, so with_timeout gives these
+// operations a cancel scope instead. Specialised beside the operation's type.
+template <class Op>
+inline constexpr bool link_timeout_unreliable = false;
 
 // A result conversion for byte counts: returns res, or throws "<what> fd <fd>: <error>".
 struct bytes_on_fd {
