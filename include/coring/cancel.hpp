@@ -191,10 +191,10 @@ auto timeout_after(std::chrono::duration<Rep, Period> d, A a, const char* who) -
 // is awaited, not from this call. On a single io_uring operation (a read, a connect...)
 // the deadline is an IORING_OP_LINK_TIMEOUT linked to it: no extra system call, one extra
 // SQE. On anything else (a task, a task group, a queue get, a splice, which the kernel
-// runs in a worker thread that a linked timeout does not reach), and on an operation under
-// virtual time (the kernel's timeout runs on real time) or with a duration over a year, it
-// is a cancel scope with a deadline in the loop's timer heap. A duration too long to
-// represent never expires.
+// runs in a worker thread that a linked timeout does not reach), and on an operation
+// under virtual time (the kernel's timeout runs on real time) or with a duration over a
+// year, it is a cancel scope with a deadline in the loop's timer heap. A duration too long
+// to represent never expires.
 // Cancellation: an outside cancel stays coring::cancelled, even if the deadline passed at
 // the same time; a result ready at the deadline is returned. A zero duration expires at
 // the first suspension point.
