@@ -263,13 +263,12 @@ TEST_CASE("cancel: a splice blocked on a full socket is cut by a cancel scope an
   // The kernel runs a splice in an io-wq worker. Cancelled there while it has moved nothing,
   // it completes with ERESTARTSYS (512), once reported as "splice fd 5: Unknown error 512";
   // and a LINK_TIMEOUT linked to it never fires, so with_timeout once waited forever.
-  int sv[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  fd_pair s;
   const int small = 4096;
-  REQUIRE(::setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  REQUIRE(::setsockopt(s.w, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
   const std::string junk(4096, 'x');
-  while (::send(sv[0], junk.data(), junk.size(), MSG_DONTWAIT) > 0) {
-  }  // nobody reads sv[1]: the socket stays full
+  while (::send(s.w, junk.data(), junk.size(), MSG_DONTWAIT) > 0) {
+  }  // nobody reads s.r: the socket stays full
   pipe_pair p;
   REQUIRE(::write(p.w, junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
   coring::run([](int pipe_r, int sock) -> task<> {
@@ -286,9 +285,7 @@ TEST_CASE("cancel: a splice blocked on a full socket is cut by a cancel scope an
       }
     }());
     CHECK(timed_out);
-  }(p.r, sv[0]));
-  ::close(sv[0]);
-  ::close(sv[1]);
+  }(p.r, s.w));
 }
 
 namespace {

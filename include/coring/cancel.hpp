@@ -178,7 +178,7 @@ auto linked_timeout(duration d, Op op, const char* who) -> task<await_result_t<O
 template <class Rep, class Period, awaitable A>
 auto timeout_after(std::chrono::duration<Rep, Period> d, A a, const char* who) -> task<await_result_t<A>> {
   const duration dd = checked_duration(d, who);
-  if constexpr (io_operation<A> && !link_timeout_unreliable<A>)
+  if constexpr (io_operation<A>)
     return linked_timeout(dd, std::move(a), who);
   else
     return fail_at_impl(deadline_spec::after(dd), std::move(a), who);

@@ -42,12 +42,10 @@ inline detail::write_op_t write_some(int fd, std::string_view data) {
 namespace detail {
 inline auto splice_op(int fd_in, std::int64_t off_in, int fd_out, std::int64_t off_out, std::size_t len,
                       unsigned flags) {
-  return make_op("splice", bytes_on_fd{"splice"}, &io_uring_prep_splice, fd_in, off_in, fd_out, off_out,
-                 clamp_io_length(len), flags);
+  return make_op<op_traits_worker>("splice", bytes_on_fd{"splice"}, &io_uring_prep_splice, fd_in, off_in, fd_out,
+                                   off_out, clamp_io_length(len), flags);
 }
 using splice_op_t = decltype(splice_op(0, 0, 0, 0, 0, 0));
-template <>
-inline constexpr bool link_timeout_unreliable<splice_op_t> = true;
 }  // namespace detail
 
 // Moves up to `len` bytes from `fd_in` to `fd_out` inside the kernel (splice(2) as
@@ -58,8 +56,9 @@ inline constexpr bool link_timeout_unreliable<splice_op_t> = true;
 // to a socket takes two: file -> pipe, then pipe -> socket (what http::body_writer::write_file
 // does). Cancellation: a cancellation point, cancelled in the kernel; bytes already moved
 // are returned. with_timeout bounds it with a cancel scope, not a linked timeout (the
-// kernel runs a splice in a worker thread, which a linked timeout does not reach). Errors: std::system_error "splice fd 5: ..." naming fd_in (EINVAL when
-// neither end is a pipe or the file system cannot splice).
+// kernel runs a splice in a worker thread, which a linked timeout does not reach).
+// Errors: std::system_error "splice fd 5: ..." naming fd_in (EINVAL when neither end is a
+// pipe or the file system cannot splice).
 //
 // Example (examples/fd_splice.cpp):
 //   std::size_t n = co_await coring::splice(f.native_handle(), 0, p.w, -1, 5);  // file -> pipe

@@ -56,11 +56,20 @@ inline const char* pass_arg(std::filesystem::path& p) noexcept { return p.c_str(
 
 struct op_traits_default {
   static constexpr bool completes_inline = false;
+  static constexpr bool link_timeout_reaches = true;
 };
 // For operations that usually finish during the submit itself (socket sends): the loop's
 // batch mode then waits for their CQEs plus the next event in one enter.
-struct op_traits_inline {
+struct op_traits_inline : op_traits_default {
   static constexpr bool completes_inline = true;
+};
+// For operations the kernel always hands to an io-wq worker, where they may block for good
+// (a splice into a full socket). An IORING_OP_LINK_TIMEOUT linked to such a request never
+// fires (Linux 6.18: neither CQE comes, measured with a plain liburing program), while
+// IORING_OP_ASYNC_CANCEL does interrupt the worker. Such an op offers no set_link_timeout,
+// so with_timeout gives it a cancel scope.
+struct op_traits_worker : op_traits_default {
+  static constexpr bool link_timeout_reaches = false;
 };
 
 template <class Result, class... Args>
@@ -91,7 +100,9 @@ class op final : public request, protected parked {
   ~op() { (void)settle(); }
 
   // Used by with_timeout: attach an IORING_OP_LINK_TIMEOUT of `d` to this operation.
-  void set_link_timeout(duration d) noexcept {
+  void set_link_timeout(duration d) noexcept
+    requires Traits::link_timeout_reaches
+  {
     link_ = true;
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
     ts_.tv_sec = ns / 1'000'000'000;
@@ -163,14 +174,6 @@ auto make_op(const char* name, Result result, Prep prep, Args... args) {
 
 template <class Op>
 concept io_operation = requires(Op& op, duration d) { op.set_link_timeout(d); };
-
-// True for an operation the kernel always hands to an io-wq worker, where it may block for
-// good (a splice into a full socket). An IORING_OP_LINK_TIMEOUT linked to such a request
-// never fires (Linux 6.18: neither CQE comes, measured with a plain liburing program),
-// while IORING_OP_ASYNC_CANCEL does interrupt the worker, so with_timeout gives these
-// operations a cancel scope instead. Specialised beside the operation's type.
-template <class Op>
-inline constexpr bool link_timeout_unreliable = false;
 
 // A result conversion for byte counts: returns res, or throws "<what> fd <fd>: <error>".
 struct bytes_on_fd {
