@@ -72,6 +72,13 @@ std::size_t access::ready_capacity() noexcept { return this_thread().lp->ready_c
 
 std::uint64_t access::forget_scanned() noexcept { return this_thread().lp->counters().forget_scanned; }
 
+std::vector<io_uring_sqe> access::queued_sqes() {
+  const io_uring_sq& sq = this_thread().lp->uring().raw()->sq;
+  std::vector<io_uring_sqe> out;
+  for (unsigned i = sq.sqe_head; i != sq.sqe_tail; ++i) out.push_back(sq.sqes[i & sq.ring_mask]);
+  return out;
+}
+
 }  // namespace detail::testing
 
 namespace {

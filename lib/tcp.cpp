@@ -276,6 +276,7 @@ tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
   if (this != &o) {
     detail::close_fd_now(release());
     fd_ = std::exchange(o.fd_, -1);
+    read_prio_ = std::exchange(o.read_prio_, 0);
     w_ = std::exchange(o.w_, nullptr);
   }
   return *this;
@@ -319,7 +320,8 @@ task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
 task<void> tcp_stream::read_exact(std::span<char> buf) {
   std::size_t got = 0;
   while (got < buf.size()) {
-    const std::size_t n = co_await detail::recv_op(fd_, buf.data() + got, buf.size() - got, MSG_WAITALL);
+    const std::size_t n =
+        co_await detail::recv_op(fd_, buf.data() + got, buf.size() - got, MSG_WAITALL, std::exchange(read_prio_, 0));
     if (n == 0)
       throw_errno(-ECONNRESET, fmt::format("read_exact {}: connection closed by peer after {} of {} bytes",
                                            detail::describe_socket(fd_), got, buf.size()));
@@ -339,8 +341,11 @@ task<void> tcp_stream::flush() {
   detail::throw_if_cancelled();
 }
 
+void tcp_stream::note_write() noexcept { read_prio_ = detail::current_loop().uring().recv_poll_first(); }
+
 task<std::size_t> tcp_stream::write_some(std::string_view data) {
   co_await flush();
+  note_write();
   co_return co_await detail::send_op(fd_, data.data(), data.size(), 0);
 }
 
@@ -363,9 +368,11 @@ task<void> tcp_stream::write_all(std::string_view data) {
     w_->check(fd_);
     detail::throw_if_cancelled();
     w_->append(fd_, data);
+    note_write();
     co_return;
   }
   co_await flush();
+  note_write();
   std::size_t sent = 0;
   while (sent < data.size()) {
     const std::size_t n = co_await detail::send_op(fd_, data.data() + sent, data.size() - sent, MSG_WAITALL);

@@ -12,6 +12,7 @@
 #include <coring/runtime.hpp>
 #include <coring/task_group.hpp>
 #include <coring/time.hpp>
+#include <coring/detail/testing.hpp>
 
 #include <algorithm>
 #include <random>
@@ -34,6 +35,35 @@ std::uint16_t closed_port() {
   const auto port = l.local_port();
   l.close();
   return port;
+}
+
+// The ioprio of the receive SQE that `reader`'s read_some queues on `s` (`reader` writes
+// first if it wants to), read from the SQ before the loop hands it to the kernel, by a
+// sibling task that runs in the same turn; then `peer` sends what the read takes.
+coring::task<unsigned> queued_recv_prio(coring::tcp_stream& s, coring::tcp_stream& peer,
+                                        coring::task<> (*reader)(coring::tcp_stream&)) {
+  unsigned prio = ~0u;
+  co_await coring::with_task_group([&](coring::task_group& tg) -> coring::task<> {
+    tg.spawn([&]() -> coring::task<> { co_await reader(s); });
+    tg.spawn([&]() -> coring::task<> {
+      for (const io_uring_sqe& q : coring::detail::testing::access::queued_sqes())
+        if (q.opcode == IORING_OP_RECV && q.fd == s.native_handle()) prio = q.ioprio;
+      co_await peer.write_all("pong");
+    });
+    co_return;
+  });
+  co_return prio;
+}
+
+coring::task<> read_four(coring::tcp_stream& s) {
+  char buf[4];
+  const std::size_t n = co_await s.read_some(buf);
+  CHECK(n == 4);
+}
+
+coring::task<> write_then_read_four(coring::tcp_stream& s) {
+  co_await s.write_all("ping");
+  co_await read_four(s);
 }
 
 }  // namespace
@@ -268,6 +298,44 @@ TEST_CASE("net: read_some returns 0 after the peer shuts down its sending side")
     co_await s.write_all("ok");
     const std::size_t got2 = co_await c.read_some(buf);
     CHECK(got2 == 2);
+  }());
+}
+
+TEST_CASE("net: a read right after a write waits for data first (POLL_FIRST); other reads try at once") {
+  coring::run([]() -> coring::task<> {
+    auto l = coring::tcp_listener::bind("127.0.0.1", 0);
+    auto [c, s] = co_await connect_pair(l);
+    const unsigned poll_first = coring::detail::current_loop().uring().recv_poll_first();
+    if (poll_first == 0) WARN("this ring has no DEFER_TASKRUN: reads never ask for POLL_FIRST");
+    const unsigned first = co_await queued_recv_prio(s, c, read_four);
+    CHECK(first == 0);
+    const unsigned after_write = co_await queued_recv_prio(s, c, write_then_read_four);
+    CHECK(after_write == poll_first);
+    char ping[4];
+    co_await c.read_exact(ping);
+    // One write marks one read: the one after it tries the socket at once again.
+    const unsigned next = co_await queued_recv_prio(s, c, read_four);
+    CHECK(next == 0);
+
+    // A reply already waiting is still read at once, and a zero-byte read after a write
+    // returns 0 without waiting (and leaves the mark for the next real read).
+    co_await c.write_all("ab");
+    co_await s.write_all("x");
+    char buf[8];
+    const std::size_t none = co_await s.read_some(buf, 0);
+    CHECK(none == 0);
+    const std::size_t waiting = co_await s.read_some(buf);
+    CHECK(waiting == 2);
+    co_await c.read_exact(std::span(buf, 1));
+    // read_exact after a write waits too, and end of stream still ends a polled read.
+    co_await s.write_all("y");
+    co_await c.write_all("cd");
+    co_await s.read_exact(std::span(buf, 2));
+    CHECK(std::string(buf, 2) == "cd");
+    co_await s.write_all("z");
+    co_await c.shutdown();
+    const std::size_t end = co_await s.read_some(buf);
+    CHECK(end == 0);
   }());
 }
 

@@ -64,9 +64,16 @@ struct socket_bytes {
   }
 };
 
-// IORING_OP_RECV. Result: bytes received, 0 when the peer closed its side.
-inline auto recv_op(int fd, void* buf, std::size_t len, int flags) {
-  return make_op("recv", socket_bytes{"recv"}, &io_uring_prep_recv, fd, buf, std::size_t{clamp_io_length(len)}, flags);
+// IORING_OP_RECV. Result: bytes received, 0 when the peer closed its side. `ioprio` takes
+// the receive's own flags (IORING_RECVSEND_POLL_FIRST: ring::recv_poll_first).
+inline auto recv_op(int fd, void* buf, std::size_t len, int flags, unsigned ioprio = 0) {
+  return make_op(
+      "recv", socket_bytes{"recv"},
+      [](io_uring_sqe* sqe, int fd, void* buf, std::size_t len, int flags, unsigned ioprio) {
+        io_uring_prep_recv(sqe, fd, buf, len, flags);
+        sqe->ioprio = static_cast<__u16>(ioprio);
+      },
+      fd, buf, std::size_t{clamp_io_length(len)}, flags, ioprio);
 }
 using recv_op_t = decltype(recv_op(0, nullptr, 0, 0));
 
@@ -152,7 +159,8 @@ class tcp_stream {
   // the stream closes it.
   explicit tcp_stream(int fd) noexcept : fd_(fd) {}
   // Moves the descriptor and its unsent bytes; the source becomes empty.
-  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)), w_(std::exchange(o.w_, nullptr)) {}
+  tcp_stream(tcp_stream&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), read_prio_(std::exchange(o.read_prio_, 0)), w_(std::exchange(o.w_, nullptr)) {}
   // Closes this stream's descriptor (close(2)) and takes the other's.
   tcp_stream& operator=(tcp_stream&& o) noexcept;
   // Closes the descriptor with close(2) if it is still open. Bytes written behind are
@@ -172,14 +180,20 @@ class tcp_stream {
   static task<tcp_stream> connect(endpoint ep);
 
   // Receives at most buf.size() bytes; returns how many, 0 when the peer closed its side
-  // (then every further read returns 0). One IORING_OP_RECV.
+  // (then every further read returns 0). One IORING_OP_RECV. The first read after a write
+  // is most likely waiting for the peer's reply, so it asks the kernel to wait for data
+  // before receiving (IORING_RECVSEND_POLL_FIRST, Linux 5.19+) and skips a receive attempt
+  // that would only find the socket empty; data already there is read in the same enter.
   // Cancellation: cancel-safe: either bytes are returned or they stay in the socket.
   // Errors: std::system_error (ECONNRESET on a reset) "recv 127.0.0.1:80: ...".
   //
   //   std::size_t n = co_await s.read_some(std::span(buf));
-  detail::recv_op_t read_some(std::span<char> buf) { return detail::recv_op(fd_, buf.data(), buf.size(), 0); }
-  detail::recv_op_t read_some(std::span<std::byte> buf) { return detail::recv_op(fd_, buf.data(), buf.size(), 0); }
-  detail::recv_op_t read_some(void* data, std::size_t n) { return detail::recv_op(fd_, data, n, 0); }
+  detail::recv_op_t read_some(std::span<char> buf) { return read_some(buf.data(), buf.size()); }
+  detail::recv_op_t read_some(std::span<std::byte> buf) { return read_some(buf.data(), buf.size()); }
+  detail::recv_op_t read_some(void* data, std::size_t n) {
+    // A zero-byte read returns at once; waiting for data first would change that.
+    return detail::recv_op(fd_, data, n, 0, n ? std::exchange(read_prio_, 0) : 0);
+  }
 
   // Fills the whole buffer. Uses MSG_WAITALL, so usually one operation.
   // Cancellation: NOT cancel-safe: bytes received before the cancel are in `buf`, but
@@ -258,7 +272,11 @@ class tcp_stream {
   endpoint peer_endpoint() const;
 
  private:
+  // Set by a write: what the next read's SQE carries in ioprio (read_some).
+  void note_write() noexcept;
+
   int fd_ = -1;
+  unsigned read_prio_ = 0;
   detail::stream_writer* w_ = nullptr;  // write-behind, created by the first small write_all
 };
 

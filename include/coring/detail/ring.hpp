@@ -85,6 +85,14 @@ class ring {
   }
 
   unsigned features() const noexcept { return ring_.features; }
+  // IORING_RECVSEND_POLL_FIRST when the kernel takes it (Linux 5.19+), else 0: a receive
+  // that will most likely find the socket empty (a reply to what the stream just sent)
+  // arms its poll at once instead of first trying a receive that can only fail. No
+  // feature bit announces it; DEFER_TASKRUN in force (Linux 6.1+) proves a kernel new
+  // enough, and an older one simply goes without.
+  unsigned recv_poll_first() const noexcept {
+    return (ring_.flags & IORING_SETUP_DEFER_TASKRUN) ? IORING_RECVSEND_POLL_FIRST : 0;
+  }
   int fd() const noexcept { return ring_.ring_fd; }
   const ring_counters& counters() const noexcept { return counters_; }
   std::string describe_flags() const;  // "SINGLE_ISSUER|DEFER_TASKRUN|... registered-fd"

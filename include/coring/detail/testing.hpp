@@ -5,6 +5,9 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
+
+#include <liburing.h>
 
 #include "coring/runtime.hpp"
 
@@ -20,6 +23,8 @@ struct access {
   static std::size_t ready_capacity() noexcept;
   // The ready entries that loop's teardowns have looked at so far (loop_counters).
   static std::uint64_t forget_scanned() noexcept;
+  // Copies of the SQEs that loop has queued and not yet handed to the kernel, oldest first.
+  static std::vector<io_uring_sqe> queued_sqes();
 };
 
 }  // namespace coring::detail::testing
