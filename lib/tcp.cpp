@@ -277,6 +277,7 @@ tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
     detail::close_fd_now(release());
     fd_ = std::exchange(o.fd_, -1);
     read_prio_ = std::exchange(o.read_prio_, 0);
+    data_left_ = std::exchange(o.data_left_, false);
     w_ = std::exchange(o.w_, nullptr);
   }
   return *this;
@@ -320,8 +321,7 @@ task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
 task<void> tcp_stream::read_exact(std::span<char> buf) {
   std::size_t got = 0;
   while (got < buf.size()) {
-    const std::size_t n =
-        co_await detail::recv_op(fd_, buf.data() + got, buf.size() - got, MSG_WAITALL, std::exchange(read_prio_, 0));
+    const std::size_t n = co_await receive(buf.data() + got, buf.size() - got, MSG_WAITALL);
     if (n == 0)
       throw_errno(-ECONNRESET, fmt::format("read_exact {}: connection closed by peer after {} of {} bytes",
                                            detail::describe_socket(fd_), got, buf.size()));
@@ -341,7 +341,9 @@ task<void> tcp_stream::flush() {
   detail::throw_if_cancelled();
 }
 
-void tcp_stream::note_write() noexcept { read_prio_ = detail::current_loop().uring().recv_poll_first(); }
+void tcp_stream::note_write() noexcept {
+  read_prio_ = static_cast<std::uint16_t>(detail::current_loop().uring().recv_poll_first());
+}
 
 task<std::size_t> tcp_stream::write_some(std::string_view data) {
   co_await flush();

@@ -301,7 +301,7 @@ TEST_CASE("net: read_some returns 0 after the peer shuts down its sending side")
   }());
 }
 
-TEST_CASE("net: a read right after a write waits for data first (POLL_FIRST); other reads try at once") {
+TEST_CASE("net: a read right after a write waits for data first (POLL_FIRST) unless data is left; others try at once") {
   coring::run([]() -> coring::task<> {
     auto l = coring::tcp_listener::bind("127.0.0.1", 0);
     auto [c, s] = co_await connect_pair(l);
@@ -316,6 +316,14 @@ TEST_CASE("net: a read right after a write waits for data first (POLL_FIRST); ot
     // One write marks one read: the one after it tries the socket at once again.
     const unsigned next = co_await queued_recv_prio(s, c, read_four);
     CHECK(next == 0);
+    // A read that left data in the socket (IORING_CQE_F_SOCK_NONEMPTY): the read after the
+    // next write can succeed at once, so it does not wait for a poll.
+    co_await c.write_all("abcdefgh");
+    co_await read_four(s);
+    const unsigned data_left = co_await queued_recv_prio(s, c, write_then_read_four);
+    CHECK(data_left == 0);
+    co_await read_four(s);  // the sibling's "pong"
+    co_await c.read_exact(ping);
 
     // A reply already waiting is still read at once, and a zero-byte read after a write
     // returns 0 without waiting (and leaves the mark for the next real read).

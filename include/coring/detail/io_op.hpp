@@ -83,7 +83,7 @@ struct op_result<Result, Args...> {
 };
 
 template <class Traits, class Result, class Prep, class... Args>
-class op final : public request, protected parked {
+class op : public request, protected parked {  // not final: tcp.hpp's stream_recv_op adds to await_resume
   using R = typename op_result<Result, Args...>::type;
 
  public:
