@@ -1,4 +1,9 @@
 // Small helpers shared by the test programs (each test program includes this header once).
+//
+// Never write CHECK(co_await x) or REQUIRE(co_await x): Catch's macro repeats its argument
+// in a `false && ...` loop condition, and g++ 12 miscompiles that never-evaluated co_await:
+// the task waits forever (seen on a recv, and reproduced without Catch by a do/while whose
+// condition is `false && co_await ...`). Await into a variable, then check it.
 #pragma once
 
 #include <unistd.h>
